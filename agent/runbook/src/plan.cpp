@@ -1,0 +1,160 @@
+#include "lifeboat/runbook/plan.hpp"
+
+#include <algorithm>
+#include <map>
+
+namespace lifeboat::runbook {
+namespace {
+
+bool readOnlyHttp(const Step& step) {
+  const auto* http = std::get_if<HttpSpec>(&step.action);
+  return step.kind == StepKind::http && http != nullptr &&
+         (http->method == "GET" || http->method == "HEAD");
+}
+
+// Worst case for one step: every attempt runs into its timeout, with the
+// backoffs between attempts; a wait window adds its length.
+Milliseconds worstCase(const Step& step, const Policy& policy) {
+  const Milliseconds timeout = step.effectiveTimeout(policy);
+  Milliseconds total = step.wait ? std::max(step.wait->within, timeout) : timeout;
+  if (const auto* decision = std::get_if<DecisionSpec>(&step.action)) {
+    total = decision->deadline.value_or(timeout);
+  }
+  Milliseconds perAttempt = total;
+  Milliseconds backoff = step.retry.backoff;
+  for (int attempt = 1; attempt < step.retry.attempts; ++attempt) {
+    total += backoff + perAttempt;
+    backoff = std::min(step.retry.maxBackoff,
+                       Milliseconds(static_cast<std::int64_t>(static_cast<double>(backoff.count()) *
+                                                              step.retry.multiplier)));
+  }
+  return total;
+}
+
+}  // namespace
+
+StepDecision decideStep(const Runbook& runbook, const Step& step, Mode mode) {
+  if (mode == Mode::real) {
+    if (step.when == When::drill) {
+      return {false, "when = \"drill\""};
+    }
+    return {};
+  }
+  if (step.when == When::real) {
+    return {false, "when = \"real\""};
+  }
+  std::string targetName = step.target;
+  if (const auto* action = std::get_if<PluginActionSpec>(&step.action)) {
+    targetName = action->target;
+  }
+  if (!targetName.empty()) {
+    const Target* target = runbook.findTarget(targetName);
+    if (target != nullptr && target->production && !runbook.policy.drillMayTouchProduction) {
+      return {false, "target '" + target->name + "' is production"};
+    }
+    return {};
+  }
+  if (step.when == When::always && !step.cleanup &&
+      (step.kind == StepKind::exec || (step.kind == StepKind::http && !readOnlyHttp(step)))) {
+    return {false, "names no target, so a drill cannot prove it is safe"};
+  }
+  return {};
+}
+
+Plan makePlan(const Runbook& runbook) {
+  Plan plan;
+  plan.runbook = &runbook;
+  const std::size_t count = runbook.steps.size();
+  plan.steps.resize(count);
+  std::map<std::string_view, std::size_t> index;
+  for (std::size_t i = 0; i < count; ++i) {
+    index.emplace(runbook.steps[i].id, i);
+  }
+  // Steps are topologically ordered by repeated relaxation in dependency
+  // order: compute a topological order first (Kahn), then levels.
+  std::vector<std::vector<std::size_t>> dependents(count);
+  std::vector<std::size_t> pending(count, 0);
+  for (std::size_t i = 0; i < count; ++i) {
+    for (const std::string& dependency : runbook.steps[i].after) {
+      const std::size_t d = index.at(dependency);
+      dependents[d].push_back(i);
+      ++pending[i];
+    }
+  }
+  std::vector<std::size_t> order;
+  order.reserve(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    if (pending[i] == 0) {
+      order.push_back(i);
+    }
+  }
+  for (std::size_t cursor = 0; cursor < order.size(); ++cursor) {
+    for (std::size_t next : dependents[order[cursor]]) {
+      if (--pending[next] == 0) {
+        order.push_back(next);
+      }
+    }
+  }
+  std::vector<std::size_t> longestFrom(count, static_cast<std::size_t>(-1));
+  std::vector<std::size_t> level(count, 0);
+  std::size_t mainWaves = 0;
+  std::size_t cleanupWaves = 0;
+  for (std::size_t i : order) {
+    const Step& step = runbook.steps[i];
+    PlannedStep& planned = plan.steps[i];
+    planned.step = &step;
+    planned.worstCase = worstCase(step, runbook.policy);
+    planned.real = decideStep(runbook, step, Mode::real);
+    planned.drill = decideStep(runbook, step, Mode::drill);
+    Milliseconds start{0};
+    for (const std::string& dependency : step.after) {
+      const std::size_t d = index.at(dependency);
+      // Cleanup steps form their own waves after the main ones: only other
+      // cleanup steps push them into a later cleanup wave.
+      if (runbook.steps[d].cleanup == step.cleanup) {
+        level[i] = std::max(level[i], level[d] + 1);
+      }
+      if (plan.steps[d].latestFinish >= start) {
+        start = plan.steps[d].latestFinish;
+        longestFrom[i] = d;
+      }
+    }
+    planned.latestFinish = start + planned.worstCase;
+    if (step.cleanup) {
+      cleanupWaves = std::max(cleanupWaves, level[i] + 1);
+    } else {
+      mainWaves = std::max(mainWaves, level[i] + 1);
+    }
+  }
+  plan.waves.assign(mainWaves, {});
+  std::vector<std::vector<std::size_t>> cleanupByLevel(cleanupWaves);
+  for (std::size_t i = 0; i < count; ++i) {
+    plan.steps[i].wave = runbook.steps[i].cleanup ? mainWaves + level[i] : level[i];
+    if (runbook.steps[i].cleanup) {
+      cleanupByLevel[level[i]].push_back(i);
+    } else {
+      plan.waves[level[i]].push_back(i);
+    }
+  }
+  for (const auto& wave : cleanupByLevel) {
+    plan.cleanup.insert(plan.cleanup.end(), wave.begin(), wave.end());
+  }
+  // The critical path ends at the main step that can finish last.
+  std::size_t last = static_cast<std::size_t>(-1);
+  for (std::size_t i = 0; i < count; ++i) {
+    if (!runbook.steps[i].cleanup && (last == static_cast<std::size_t>(-1) ||
+                                      plan.steps[i].latestFinish > plan.steps[last].latestFinish)) {
+      last = i;
+    }
+  }
+  for (std::size_t at = last; at != static_cast<std::size_t>(-1); at = longestFrom[at]) {
+    plan.criticalPath.push_back(at);
+  }
+  std::reverse(plan.criticalPath.begin(), plan.criticalPath.end());
+  if (last != static_cast<std::size_t>(-1)) {
+    plan.criticalPathTime = plan.steps[last].latestFinish;
+  }
+  return plan;
+}
+
+}  // namespace lifeboat::runbook

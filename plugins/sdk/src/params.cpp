@@ -1,0 +1,217 @@
+#include "params.hpp"
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <cstdint>
+
+#include "lifeboat/common/duration.hpp"
+#include "lifeboat/common/text.hpp"
+
+namespace lifeboat::plugin_sdk::detail {
+
+namespace json = boost::json;
+using plugin::ParamSchema;
+using plugin::ParamType;
+
+namespace {
+
+std::string kindOf(const json::value& value) {
+  switch (value.kind()) {
+    case json::kind::null:
+      return "null";
+    case json::kind::bool_:
+      return "a boolean";
+    case json::kind::int64:
+    case json::kind::uint64:
+      return "an integer";
+    case json::kind::double_:
+      return "a number";
+    case json::kind::string:
+      return "a string";
+    case json::kind::array:
+      return "an array";
+    case json::kind::object:
+      return "a table";
+  }
+  return "a value";
+}
+
+std::string expected(ParamType type) {
+  switch (type) {
+    case ParamType::string:
+      return "a string";
+    case ParamType::integer:
+      return "an integer";
+    case ParamType::number:
+      return "a number";
+    case ParamType::boolean:
+      return "true or false";
+    case ParamType::duration:
+      return "a duration string such as \"30s\"";
+    case ParamType::string_array:
+      return "an array of strings";
+    case ParamType::table:
+      return "a table";
+  }
+  return "a value";
+}
+
+// An empty string when `value` fits `param`, else what is wrong with it.
+std::string typeProblem(const json::value& value, const ParamSchema& param) {
+  const std::string name = inQuotes(param.name);
+  bool fits = false;
+  switch (param.type) {
+    case ParamType::string:
+    case ParamType::duration:
+      fits = value.is_string();
+      break;
+    case ParamType::integer:
+      fits = value.is_int64() || (value.is_uint64() && value.get_uint64() <= INT64_MAX);
+      break;
+    case ParamType::number:
+      fits = value.is_number();
+      break;
+    case ParamType::boolean:
+      fits = value.is_bool();
+      break;
+    case ParamType::string_array:
+      fits = value.is_array() && std::all_of(value.get_array().begin(), value.get_array().end(),
+                                             [](const json::value& v) { return v.is_string(); });
+      break;
+    case ParamType::table:
+      fits = value.is_object();
+      break;
+  }
+  if (!fits) {
+    return name + " must be " + expected(param.type) + ", not " + kindOf(value);
+  }
+  if (param.type == ParamType::duration) {
+    auto duration = parseDuration(value.get_string());
+    if (!duration) {
+      if (param.secret) {
+        return name + " is not a valid duration";
+      }
+      return name + ": " + duration.error().message;
+    }
+  }
+  if (param.type == ParamType::string && !param.allowed.empty()) {
+    const std::string_view text = value.get_string();
+    if (std::find(param.allowed.begin(), param.allowed.end(), text) == param.allowed.end()) {
+      std::string list;
+      for (const std::string& allowed : param.allowed) {
+        list += (list.empty() ? "" : ", ") + inQuotes(allowed);
+      }
+      std::string problem =
+          param.secret ? name + " has a value that is not allowed"
+                       : name + " is " + inQuotes(text) + ", not one of the allowed values";
+      problem += " (" + list + ")";
+      if (!param.secret) {
+        if (auto suggestion = closestMatch(text, std::span<const std::string>(param.allowed))) {
+          problem += "; did you mean " + inQuotes(*suggestion) + "?";
+        }
+      }
+      return problem;
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<json::object> checkParams(const json::object& given, const std::vector<ParamSchema>& schema,
+                                 std::string_view what, std::span<const std::string_view> ignored) {
+  std::vector<std::string> problems;
+  std::vector<std::string> names;
+  for (const ParamSchema& param : schema) {
+    names.push_back(param.name);
+  }
+
+  std::vector<std::string_view> givenNames;
+  for (const auto& entry : given) {
+    givenNames.push_back(entry.key());
+  }
+  std::sort(givenNames.begin(), givenNames.end());
+  for (std::string_view name : givenNames) {
+    const bool declared = std::find(names.begin(), names.end(), name) != names.end();
+    const bool isIgnored = std::find(ignored.begin(), ignored.end(), name) != ignored.end();
+    if (declared || isIgnored) {
+      continue;
+    }
+    std::string problem = "unknown param " + inQuotes(name);
+    if (auto suggestion = closestMatch(name, std::span<const std::string>(names))) {
+      problem += " (did you mean " + inQuotes(*suggestion) + "?)";
+    }
+    problems.push_back(std::move(problem));
+  }
+
+  json::object checked;
+  for (const ParamSchema& param : schema) {
+    const json::value* value = given.if_contains(param.name);
+    if (value == nullptr) {
+      if (!param.defaultValue.empty()) {
+        boost::system::error_code error;
+        json::value fallback = json::parse(param.defaultValue, error);
+        if (error) {
+          problems.push_back("the declared default of " + inQuotes(param.name) +
+                             " is not JSON (a bug in the plugin)");
+          continue;
+        }
+        checked[param.name] = std::move(fallback);
+      } else if (param.required) {
+        problems.push_back("missing required param " + inQuotes(param.name) + " (" +
+                           expected(param.type) + ")");
+      }
+      continue;
+    }
+    if (std::string problem = typeProblem(*value, param); !problem.empty()) {
+      problems.push_back(std::move(problem));
+      continue;
+    }
+    checked[param.name] = *value;
+  }
+
+  if (problems.empty()) {
+    return checked;
+  }
+  std::string message(what);
+  message += ": ";
+  for (std::size_t i = 0; i < problems.size(); ++i) {
+    message += (i == 0 ? "" : "; ") + problems[i];
+  }
+  std::string hint;
+  if (names.empty()) {
+    hint = std::string(what) + " takes no params";
+  } else {
+    hint = std::string(what) + " takes: ";
+    for (std::size_t i = 0; i < schema.size(); ++i) {
+      hint += (i == 0 ? "" : ", ") + schema[i].name + " (" +
+              std::string(plugin::paramTypeName(schema[i].type)) +
+              (schema[i].required ? ", required" : "") + ")";
+    }
+  }
+  return Error{std::move(message), std::move(hint)};
+}
+
+void collectSecrets(const json::object& checked, const std::vector<ParamSchema>& schema,
+                    std::vector<std::string>& secrets) {
+  for (const ParamSchema& param : schema) {
+    if (!param.secret) {
+      continue;
+    }
+    const json::value* value = checked.if_contains(param.name);
+    if (value == nullptr) {
+      continue;
+    }
+    if (value->is_string() && !value->get_string().empty()) {
+      secrets.emplace_back(value->get_string());
+    } else if (value->is_array()) {
+      for (const json::value& item : value->get_array()) {
+        if (item.is_string() && !item.get_string().empty()) {
+          secrets.emplace_back(item.get_string());
+        }
+      }
+    }
+  }
+}
+
+}  // namespace lifeboat::plugin_sdk::detail

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package Lifeboat needs to build, test, fuzz and
+# benchmark. Idempotent: packages already present are left alone, and the
+# package index is refreshed at most once per invocation, only when something
+# is missing.
+set -euo pipefail
+
+packages=(
+  # build
+  cmake ninja-build g++ clang ccache pkg-config git
+  clang-format clang-tidy libclang-rt-14-dev
+  # libraries
+  libboost1.81-dev libboost-json1.81-dev libboost-filesystem1.81-dev
+  libtomlplusplus-dev libcli11-dev libssl-dev libcurl4-openssl-dev
+  libsqlite3-dev libgtest-dev libgmock-dev
+  # benchmarks and tooling
+  hyperfine python3 time jq
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$package")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+sudo_cmd=()
+if [[ $(id -u) -ne 0 ]]; then
+  sudo_cmd=(sudo)
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -q
+"${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
