@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "lifeboat/common/duration.hpp"
 #include "lifeboat/common/text.hpp"
 
 namespace lifeboat::plugin {
@@ -330,26 +331,6 @@ json::object paramsToJson(const std::vector<ParamSchema>& params) {
   return result;
 }
 
-std::string typeOf(const json::value& value) {
-  switch (value.kind()) {
-    case json::kind::null:
-      return "null";
-    case json::kind::bool_:
-      return "a boolean";
-    case json::kind::int64:
-    case json::kind::uint64:
-    case json::kind::double_:
-      return "a number";
-    case json::kind::string:
-      return "a string";
-    case json::kind::array:
-      return "an array";
-    case json::kind::object:
-      return "an object";
-  }
-  return "a value";
-}
-
 }  // namespace
 
 std::string_view operationName(Operation operation) {
@@ -399,7 +380,7 @@ const ActionSchema* PluginDescription::findAction(std::string_view action) const
 
 Result<PluginDescription> parseDescription(const json::value& plugin) {
   if (!plugin.is_object()) {
-    return describeError("plugin", "expected an object, got " + typeOf(plugin));
+    return describeError("plugin", "expected an object, got " + std::string(jsonKindName(plugin)));
   }
   const json::object& object = plugin.get_object();
   PluginDescription description;
@@ -442,7 +423,8 @@ Result<PluginDescription> parseDescription(const json::value& plugin) {
     return describeError("actions", "missing (an object of actions is required)");
   }
   if (!actions->is_object()) {
-    return describeError("actions", "expected an object, got " + typeOf(*actions));
+    return describeError("actions",
+                         "expected an object, got " + std::string(jsonKindName(*actions)));
   }
   for (const auto& [actionName, actionValue] : actions->get_object()) {
     auto action = parseAction(actionName, actionValue, join("actions", actionName));
@@ -501,8 +483,9 @@ Result<std::variant<ProgressLine, FinalLine>> parseOutputLine(std::string_view l
                  "a plugin writes only JSON lines to stdout; logs belong on stderr"};
   }
   if (!value.is_object()) {
-    return Error{"plugin output line is " + typeOf(value) + ", not a JSON object",
-                 "each stdout line must be {\"progress\":...} or the final {\"ok\":...}"};
+    return Error{
+        "plugin output line is " + std::string(jsonKindName(value)) + ", not a JSON object",
+        "each stdout line must be {\"progress\":...} or the final {\"ok\":...}"};
   }
   const json::object& object = value.get_object();
   const json::value* progress = object.if_contains("progress");
@@ -513,7 +496,8 @@ Result<std::variant<ProgressLine, FinalLine>> parseOutputLine(std::string_view l
   }
   if (progress != nullptr) {
     if (!progress->is_string()) {
-      return Error{"plugin progress line: 'progress' is " + typeOf(*progress) + ", not a string",
+      return Error{"plugin progress line: 'progress' is " + std::string(jsonKindName(*progress)) +
+                       ", not a string",
                    ""};
     }
     return std::variant<ProgressLine, FinalLine>(ProgressLine{std::string(progress->get_string())});
@@ -523,7 +507,8 @@ Result<std::variant<ProgressLine, FinalLine>> parseOutputLine(std::string_view l
                  "each stdout line must be {\"progress\":...} or the final {\"ok\":...}"};
   }
   if (!ok->is_bool()) {
-    return Error{"plugin final line: 'ok' is " + typeOf(*ok) + ", not true or false", ""};
+    return Error{
+        "plugin final line: 'ok' is " + std::string(jsonKindName(*ok)) + ", not true or false", ""};
   }
   FinalLine answer;
   answer.ok = ok->get_bool();
@@ -536,13 +521,117 @@ Result<std::variant<ProgressLine, FinalLine>> parseOutputLine(std::string_view l
     answer.error = std::string(message->get_string());
     if (const json::value* hint = object.if_contains("hint"); hint != nullptr) {
       if (!hint->is_string()) {
-        return Error{"plugin final line: 'hint' is " + typeOf(*hint) + ", not a string", ""};
+        return Error{
+            "plugin final line: 'hint' is " + std::string(jsonKindName(*hint)) + ", not a string",
+            ""};
       }
       answer.hint = std::string(hint->get_string());
     }
   }
   answer.json = std::string(line);
   return std::variant<ProgressLine, FinalLine>(std::move(answer));
+}
+
+}  // namespace lifeboat::plugin
+
+namespace lifeboat::plugin {
+
+std::string_view jsonKindName(const boost::json::value& value) {
+  switch (value.kind()) {
+    case boost::json::kind::null:
+      return "null";
+    case boost::json::kind::bool_:
+      return "a boolean";
+    case boost::json::kind::int64:
+    case boost::json::kind::uint64:
+      return "an integer";
+    case boost::json::kind::double_:
+      return "a number";
+    case boost::json::kind::string:
+      return "a string";
+    case boost::json::kind::array:
+      return "an array";
+    case boost::json::kind::object:
+      return "a table";
+  }
+  return "a value";
+}
+
+std::string_view paramTypeExpectation(ParamType type) {
+  switch (type) {
+    case ParamType::string:
+      return "a string";
+    case ParamType::integer:
+      return "an integer";
+    case ParamType::number:
+      return "a number";
+    case ParamType::boolean:
+      return "a boolean (true or false)";
+    case ParamType::duration:
+      return "a duration string such as \"30s\"";
+    case ParamType::string_array:
+      return "an array of strings";
+    case ParamType::table:
+      return "a table";
+  }
+  return "a value";
+}
+
+std::string paramMismatch(const ParamSchema& param, const boost::json::value& value) {
+  bool fits = false;
+  switch (param.type) {
+    case ParamType::string:
+    case ParamType::duration:
+      fits = value.is_string();
+      break;
+    case ParamType::integer:
+      fits = value.is_int64() || (value.is_uint64() && value.get_uint64() <= INT64_MAX);
+      break;
+    case ParamType::number:
+      fits = value.is_number();
+      break;
+    case ParamType::boolean:
+      fits = value.is_bool();
+      break;
+    case ParamType::string_array:
+      fits = value.is_array() &&
+             std::all_of(value.get_array().begin(), value.get_array().end(),
+                         [](const boost::json::value& item) { return item.is_string(); });
+      break;
+    case ParamType::table:
+      fits = value.is_object();
+      break;
+  }
+  if (!fits) {
+    return "must be " + std::string(paramTypeExpectation(param.type)) + ", not " +
+           std::string(jsonKindName(value));
+  }
+  if (param.type == ParamType::duration) {
+    Result<std::chrono::milliseconds> duration = parseDuration(value.get_string());
+    if (!duration) {
+      return param.secret ? std::string("is not a valid duration")
+                          : "is not a valid duration: " + duration.error().message;
+    }
+  }
+  if (param.type == ParamType::string && !param.allowed.empty()) {
+    const std::string_view text = value.get_string();
+    if (std::find(param.allowed.begin(), param.allowed.end(), text) == param.allowed.end()) {
+      std::string list;
+      for (const std::string& allowed : param.allowed) {
+        list += (list.empty() ? "" : ", ") + inQuotes(allowed);
+      }
+      std::string problem =
+          param.secret ? "has a value that is not allowed (" + list + ")"
+                       : "is " + inQuotes(text) + ", not one of the allowed values (" + list + ")";
+      if (!param.secret) {
+        if (auto suggestion = closestMatch(text, std::span<const std::string>(param.allowed))) {
+          problem += "; did you mean " + inQuotes(*suggestion) + "?";
+        }
+      }
+      return problem;
+    }
+  }
+  return {};
 }
 
 }  // namespace lifeboat::plugin

@@ -6,13 +6,11 @@
 
 namespace lifeboat {
 
-std::string sha256Hex(std::string_view data) {
+Result<std::string> sha256Hex(std::string_view data) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int length = 0;
-  // EVP_Digest fails only on allocation failure or a broken OpenSSL install;
-  // an empty result then makes any comparison against it fail loudly.
   if (EVP_Digest(data.data(), data.size(), digest.data(), &length, EVP_sha256(), nullptr) != 1) {
-    return {};
+    return Error{"cannot compute SHA-256 (OpenSSL failed)", "check the OpenSSL installation"};
   }
   static constexpr char kHex[] = "0123456789abcdef";
   std::string hex;

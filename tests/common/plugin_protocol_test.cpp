@@ -264,7 +264,7 @@ INSTANTIATE_TEST_SUITE_P(
                       BadLine{"[1]", "not a JSON object"}, BadLine{"\"ok\"", "not a JSON object"},
                       BadLine{R"({"status":"done"})", "neither 'progress' nor 'ok'"},
                       BadLine{R"({"ok":"true"})", "'ok' is a string"},
-                      BadLine{R"({"ok":1})", "'ok' is a number"},
+                      BadLine{R"({"ok":1})", "'ok' is an integer"},
                       BadLine{R"({"progress":5})", "not a string"},
                       BadLine{R"({"progress":"x","ok":true})", "both"},
                       BadLine{R"({"ok":false})", "no 'error'"},

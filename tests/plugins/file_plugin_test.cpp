@@ -328,7 +328,7 @@ TEST_F(FilePluginTest, UnknownParamGetsASuggestion) {
 TEST_F(FilePluginTest, WrongTypeAndMissingRequiredAreRefused) {
   Answer wrongType = run("write", {{"path", "a"}, {"content", "x"}, {"overwrite", "yes"}});
   EXPECT_EQ(wrongType.process.exitCode, 2);
-  EXPECT_THAT(wrongType.error(), HasSubstr("'overwrite' must be true or false, not a string"));
+  EXPECT_THAT(wrongType.error(), HasSubstr("'overwrite' must be a boolean (true or false), not a string"));
 
   Answer missing = run("write", {{"content", "x"}});
   EXPECT_EQ(missing.process.exitCode, 2);

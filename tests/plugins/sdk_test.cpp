@@ -238,7 +238,7 @@ INSTANTIATE_TEST_SUITE_P(
         WrongType{R"({"reason":"x","attempts":"3"})", "'attempts' must be an integer"},
         WrongType{R"({"reason":"x","attempts":1.5})",
                   "'attempts' must be an integer, not a number"},
-        WrongType{R"({"reason":"x","force":"yes"})", "'force' must be true or false"},
+        WrongType{R"({"reason":"x","force":"yes"})", "'force' must be a boolean (true or false)"},
         WrongType{R"({"reason":"x","ratio":"2"})", "'ratio' must be a number"},
         WrongType{R"({"reason":"x","tags":["a",1]})", "'tags' must be an array of strings"},
         WrongType{R"({"reason":"x","extra":[]})", "'extra' must be a table"},
@@ -251,7 +251,7 @@ TEST_F(SdkTest, ReportsEveryProblemAtOnce) {
   Answer answer = ask(plugin_, runRequest(R"({"force":1,"bogus":true})"));
   EXPECT_EQ(answer.status, kExitRejected);
   EXPECT_THAT(errorOf(answer), HasSubstr("unknown param 'bogus'"));
-  EXPECT_THAT(errorOf(answer), HasSubstr("'force' must be true or false"));
+  EXPECT_THAT(errorOf(answer), HasSubstr("'force' must be a boolean (true or false)"));
   EXPECT_THAT(errorOf(answer), HasSubstr("missing required param 'reason'"));
 }
 

@@ -50,11 +50,15 @@ std::optional<Runbook> loadOnThisThread(std::string_view text, std::string_view 
     }
   }
   validate(parsed, options, sink);
+  Result<std::string> digest = sha256Hex(text);
+  if (!digest) {
+    sink.error(SourceLocation{}, digest.error().message, digest.error().hint);
+  }
   if (sink.hasErrors()) {
     return std::nullopt;
   }
   parsed.runbook.path = std::string(path);
-  parsed.runbook.sha256 = sha256Hex(text);
+  parsed.runbook.sha256 = std::move(*digest);
   return std::move(parsed.runbook);
 }
 

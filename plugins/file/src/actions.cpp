@@ -1,7 +1,6 @@
 #include "actions.hpp"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,6 +11,7 @@
 #include <random>
 
 #include "confined_root.hpp"
+#include "lifeboat/common/sha256.hpp"
 #include "lifeboat/common/text.hpp"
 
 namespace lifeboat::file_plugin {
@@ -64,30 +64,6 @@ std::optional<Error> syncDirectory(const Descriptor& directory, const std::files
     return Error{"cannot fsync directory " + path.string() + ": " + errnoText(errno), ""};
   }
   return std::nullopt;
-}
-
-std::string toHex(const unsigned char* bytes, unsigned int size) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(size * 2);
-  for (unsigned int i = 0; i < size; ++i) {
-    hex += kDigits[bytes[i] >> 4];
-    hex += kDigits[bytes[i] & 0x0f];
-  }
-  return hex;
-}
-
-Result<std::string> sha256Hex(std::string_view data) {
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(),
-                                                                  &EVP_MD_CTX_free);
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  if (!context || EVP_DigestInit_ex(context.get(), EVP_sha256(), nullptr) != 1 ||
-      EVP_DigestUpdate(context.get(), data.data(), data.size()) != 1 ||
-      EVP_DigestFinal_ex(context.get(), digest, &size) != 1) {
-    return Error{"cannot compute SHA-256 (OpenSSL failed)", ""};
-  }
-  return toHex(digest, size);
 }
 
 Result<mode_t> parseMode(std::string_view text) {
@@ -221,7 +197,7 @@ Result<ActionResult> writeFile(const Request& request, Reporter& reporter) {
   if (auto error = syncDirectory(**directory, location->parent)) {
     return *error;
   }
-  auto digest = sha256Hex(content);
+  auto digest = lifeboat::sha256Hex(content);
   if (!digest) {
     return digest.error();
   }
@@ -371,7 +347,7 @@ Result<ActionResult> checkFile(const Request& request, Reporter& /*reporter*/) {
     }
     filled += static_cast<std::size_t>(count);
   }
-  auto digest = sha256Hex(data);
+  auto digest = lifeboat::sha256Hex(data);
   if (!digest) {
     return digest.error();
   }

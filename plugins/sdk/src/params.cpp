@@ -15,105 +15,10 @@ using plugin::ParamType;
 
 namespace {
 
-std::string kindOf(const json::value& value) {
-  switch (value.kind()) {
-    case json::kind::null:
-      return "null";
-    case json::kind::bool_:
-      return "a boolean";
-    case json::kind::int64:
-    case json::kind::uint64:
-      return "an integer";
-    case json::kind::double_:
-      return "a number";
-    case json::kind::string:
-      return "a string";
-    case json::kind::array:
-      return "an array";
-    case json::kind::object:
-      return "a table";
-  }
-  return "a value";
-}
-
-std::string expected(ParamType type) {
-  switch (type) {
-    case ParamType::string:
-      return "a string";
-    case ParamType::integer:
-      return "an integer";
-    case ParamType::number:
-      return "a number";
-    case ParamType::boolean:
-      return "true or false";
-    case ParamType::duration:
-      return "a duration string such as \"30s\"";
-    case ParamType::string_array:
-      return "an array of strings";
-    case ParamType::table:
-      return "a table";
-  }
-  return "a value";
-}
-
 // An empty string when `value` fits `param`, else what is wrong with it.
 std::string typeProblem(const json::value& value, const ParamSchema& param) {
-  const std::string name = inQuotes(param.name);
-  bool fits = false;
-  switch (param.type) {
-    case ParamType::string:
-    case ParamType::duration:
-      fits = value.is_string();
-      break;
-    case ParamType::integer:
-      fits = value.is_int64() || (value.is_uint64() && value.get_uint64() <= INT64_MAX);
-      break;
-    case ParamType::number:
-      fits = value.is_number();
-      break;
-    case ParamType::boolean:
-      fits = value.is_bool();
-      break;
-    case ParamType::string_array:
-      fits = value.is_array() && std::all_of(value.get_array().begin(), value.get_array().end(),
-                                             [](const json::value& v) { return v.is_string(); });
-      break;
-    case ParamType::table:
-      fits = value.is_object();
-      break;
-  }
-  if (!fits) {
-    return name + " must be " + expected(param.type) + ", not " + kindOf(value);
-  }
-  if (param.type == ParamType::duration) {
-    auto duration = parseDuration(value.get_string());
-    if (!duration) {
-      if (param.secret) {
-        return name + " is not a valid duration";
-      }
-      return name + ": " + duration.error().message;
-    }
-  }
-  if (param.type == ParamType::string && !param.allowed.empty()) {
-    const std::string_view text = value.get_string();
-    if (std::find(param.allowed.begin(), param.allowed.end(), text) == param.allowed.end()) {
-      std::string list;
-      for (const std::string& allowed : param.allowed) {
-        list += (list.empty() ? "" : ", ") + inQuotes(allowed);
-      }
-      std::string problem =
-          param.secret ? name + " has a value that is not allowed"
-                       : name + " is " + inQuotes(text) + ", not one of the allowed values";
-      problem += " (" + list + ")";
-      if (!param.secret) {
-        if (auto suggestion = closestMatch(text, std::span<const std::string>(param.allowed))) {
-          problem += "; did you mean " + inQuotes(*suggestion) + "?";
-        }
-      }
-      return problem;
-    }
-  }
-  return {};
+  const std::string problem = plugin::paramMismatch(param, value);
+  return problem.empty() ? problem : inQuotes(param.name) + " " + problem;
 }
 
 }  // namespace
@@ -159,7 +64,7 @@ Result<json::object> checkParams(const json::object& given, const std::vector<Pa
         checked[param.name] = std::move(fallback);
       } else if (param.required) {
         problems.push_back("missing required param " + inQuotes(param.name) + " (" +
-                           expected(param.type) + ")");
+                           std::string(plugin::paramTypeExpectation(param.type)) + ")");
       }
       continue;
     }

@@ -79,6 +79,19 @@ struct PluginDescription {
 Result<PluginDescription> parseDescription(const boost::json::value& plugin);
 boost::json::value toJson(const PluginDescription& description);
 
+// A JSON value's kind in words, for messages: "a string", "an integer",
+// "a number" (a float), "a boolean", "an array", "a table", "null".
+std::string_view jsonKindName(const boost::json::value& value);
+
+// What `param` expects, in words: "an integer", "an array of strings", ...
+std::string_view paramTypeExpectation(ParamType type);
+
+// Empty when `value` fits `param` (type, duration syntax, allowed values);
+// otherwise what is wrong, phrased to follow the parameter's name:
+// "must be an integer, not a string", "is not one of the allowed values (...)".
+// A secret parameter's value is never quoted in the answer.
+std::string paramMismatch(const ParamSchema& param, const boost::json::value& value);
+
 // One parsed stdout line of a plugin.
 struct ProgressLine {
   std::string message;
