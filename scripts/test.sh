@@ -9,6 +9,9 @@ cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 jobs=$(nproc)
 
+echo "== style"
+./scripts/lint.sh --format
+
 echo "== build (RelWithDebInfo)"
 cmake --preset default >/dev/null
 cmake --build --preset default -j "$jobs"

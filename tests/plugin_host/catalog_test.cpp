@@ -44,7 +44,7 @@ class CatalogTest : public ::testing::Test {
   // read into $request.
   fs::path writePlugin(const std::string& name, const std::string& body, bool executable = true,
                        const fs::path& directory = {}) {
-    const fs::path path = (directory.empty() ? plugins_ : directory) / name;
+    fs::path path = (directory.empty() ? plugins_ : directory) / name;
     std::ofstream(path) << "#!/bin/sh\nread -r request\n" << body << "\n";
     fs::permissions(path, executable ? fs::perms(0755) : fs::perms(0644));
     return path;

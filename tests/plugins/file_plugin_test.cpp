@@ -20,7 +20,6 @@ namespace {
 namespace fs = std::filesystem;
 namespace json = boost::json;
 using ::testing::HasSubstr;
-using ::testing::Not;
 
 // SHA-256 of "hello" (the well-known test vector).
 constexpr std::string_view kHelloSha256 =
@@ -253,7 +252,7 @@ class FilePluginEscapeTest : public FilePluginTest,
 
 TEST_P(FilePluginEscapeTest, PathsThatLeaveRootAreRefused) {
   const std::string path(GetParam());
-  for (Answer answer : {run("write", {{"path", path}, {"content", "pwned"}}),
+  for (const Answer& answer : {run("write", {{"path", path}, {"content", "pwned"}}),
                         act("check", "check", {{"path", path}}),
                         run("remove", {{"path", path}, {"missing_ok", false}}),
                         run("move", {{"from", "x"}, {"to", path}})}) {
@@ -328,7 +327,8 @@ TEST_F(FilePluginTest, UnknownParamGetsASuggestion) {
 TEST_F(FilePluginTest, WrongTypeAndMissingRequiredAreRefused) {
   Answer wrongType = run("write", {{"path", "a"}, {"content", "x"}, {"overwrite", "yes"}});
   EXPECT_EQ(wrongType.process.exitCode, 2);
-  EXPECT_THAT(wrongType.error(), HasSubstr("'overwrite' must be a boolean (true or false), not a string"));
+  EXPECT_THAT(wrongType.error(),
+              HasSubstr("'overwrite' must be a boolean (true or false), not a string"));
 
   Answer missing = run("write", {{"content", "x"}});
   EXPECT_EQ(missing.process.exitCode, 2);

@@ -421,7 +421,7 @@ class ReadInputFileTest : public ::testing::Test {
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
   std::filesystem::path write(const std::string& name, const std::string& content) {
-    const std::filesystem::path path = dir_ / name;
+    std::filesystem::path path = dir_ / name;
     std::ofstream(path, std::ios::binary) << content;
     return path;
   }

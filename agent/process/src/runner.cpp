@@ -119,8 +119,10 @@ class Environment {
         }
       }
     }
-    for (const auto& [name, value] : command.environment) {
-      std::string entry = name + "=" + value;
+    for (const auto& variable : command.environment) {
+      // Not a structured binding: C++20 lets lambdas capture those, clang 14 not yet.
+      const std::string& name = variable.first;
+      std::string entry = name + "=" + variable.second;
       // A name given twice: the later value wins, as with repeated `export`.
       auto existing = std::find_if(entries_.begin(), entries_.end(), [&](const std::string& e) {
         return e.size() > name.size() && e.compare(0, name.size(), name) == 0 &&

@@ -11,7 +11,6 @@ namespace lifeboat::plugin_sdk::detail {
 
 namespace json = boost::json;
 using plugin::ParamSchema;
-using plugin::ParamType;
 
 namespace {
 

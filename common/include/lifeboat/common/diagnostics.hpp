@@ -17,6 +17,7 @@ struct SourceLocation {
   std::uint32_t column = 0;
 
   friend bool operator==(const SourceLocation&, const SourceLocation&) = default;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads a defaulted <=>
   friend auto operator<=>(const SourceLocation&, const SourceLocation&) = default;
 };
 

@@ -22,9 +22,9 @@
 namespace lifeboat::runbook {
 
 struct InputLimits {
-  std::size_t maxBytes = 8 * 1024 * 1024;  // a 10,000-step runbook is ~2 MB
-  std::size_t maxNesting = 32;             // [ and { open at once, outside strings
-  std::size_t maxDottedKeyDepth = 32;      // dots in one key or table header
+  std::size_t maxBytes = std::size_t{8} * 1024 * 1024;  // a 10,000-step runbook is ~2 MB
+  std::size_t maxNesting = 32;                          // [ and { open at once, outside strings
+  std::size_t maxDottedKeyDepth = 32;                   // dots in one key or table header
 };
 
 // Reports each kind of problem once, at its first occurrence (line:col, with
