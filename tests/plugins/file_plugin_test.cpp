@@ -253,9 +253,9 @@ class FilePluginEscapeTest : public FilePluginTest,
 TEST_P(FilePluginEscapeTest, PathsThatLeaveRootAreRefused) {
   const std::string path(GetParam());
   for (const Answer& answer : {run("write", {{"path", path}, {"content", "pwned"}}),
-                        act("check", "check", {{"path", path}}),
-                        run("remove", {{"path", path}, {"missing_ok", false}}),
-                        run("move", {{"from", "x"}, {"to", path}})}) {
+                               act("check", "check", {{"path", path}}),
+                               run("remove", {{"path", path}, {"missing_ok", false}}),
+                               run("move", {{"from", "x"}, {"to", path}})}) {
     EXPECT_FALSE(answer.ok()) << path << ": " << answer.process.out;
     EXPECT_EQ(answer.process.exitCode, 1) << path;
   }
