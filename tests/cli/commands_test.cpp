@@ -66,7 +66,7 @@ TEST(Commands, OneBadFileAmongGoodOnesFailsTheWholeValidation) {
       {"validate", (sourceDir() / "runbooks" / "web-region-failover.toml").string(), "bad.toml"},
       dir.path());
   EXPECT_EQ(result.exitCode, 2);
-  EXPECT_NE(result.out.find("web-region-failover.toml: valid (6 steps"), std::string::npos)
+  EXPECT_NE(result.out.find("web-region-failover.toml: valid (8 steps"), std::string::npos)
       << result.out;
   EXPECT_NE(result.err.find("bad.toml:1:1: error: [runbook] is missing required key 'service'"),
             std::string::npos)
@@ -79,7 +79,12 @@ TEST(Commands, PlanShowsWavesCriticalPathAndDrillDifferences) {
   ASSERT_EQ(result.exitCode, 0) << result.err;
   EXPECT_NE(result.out.find("wave 1"), std::string::npos);
   EXPECT_NE(result.out.find("wave 4"), std::string::npos);
-  EXPECT_NE(result.out.find("critical path: scale-central -> warm-central -> move-dns -> verify"),
+  EXPECT_NE(result.out.find("critical path (real): scale-central -> warm-central -> "
+                            "move-dns -> verify (worst case 12m, longer than the RTO of 10m)"),
+            std::string::npos)
+      << result.out;
+  EXPECT_NE(result.out.find("critical path (drill): scale-central -> warm-central -> "
+                            "move-dns-drill -> verify"),
             std::string::npos)
       << result.out;
   EXPECT_NE(result.out.find("drill: skipped (when = \"real\")"), std::string::npos);
@@ -122,6 +127,9 @@ TEST(Commands, PlanJsonIsMachineReadable) {
   EXPECT_TRUE(sawFence);
   const auto& path = plan.at("critical_path").at("steps").as_array();
   EXPECT_EQ(path.front().as_string(), "replication-lag");
+  for (const auto& id : plan.at("drill_critical_path").at("steps").as_array()) {
+    EXPECT_NE(id.as_string(), "fence-primary");  // drills skip it
+  }
 }
 
 TEST(Commands, VarOverridesAndSatisfiesVariables) {

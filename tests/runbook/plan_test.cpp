@@ -90,8 +90,21 @@ TEST(Plan, CriticalPathFollowsWorstCaseTime) {
   // fast: 3 attempts x 20s + backoffs 1s + 2s = 63s; slow: 5m. join: max(2m, 5s) = 2m.
   EXPECT_EQ(plan.steps[2].worstCase, std::chrono::seconds(63));
   EXPECT_EQ(plan.steps[3].worstCase, std::chrono::minutes(2));
-  EXPECT_EQ(plan.criticalPath, (std::vector<std::size_t>{0, 1, 3}));
-  EXPECT_EQ(plan.criticalPathTime, std::chrono::seconds(10 + 300 + 120));
+  EXPECT_EQ(plan.real.steps, (std::vector<std::size_t>{0, 1, 3}));
+  EXPECT_EQ(plan.real.worstCase, std::chrono::seconds(10 + 300 + 120));
+}
+
+TEST(Plan, DrillCriticalPathLeavesOutSkippedSteps) {
+  Runbook runbook = load(kDiamond);
+  // Make the production branch the long one: a real run waits for it, a drill
+  // skips it, so the drill's path goes through 'slow' instead.
+  runbook.steps[2].timeout = std::chrono::minutes(30);
+  runbook.steps[2].retry.attempts = 1;
+  const Plan plan = makePlan(runbook);
+  EXPECT_EQ(plan.real.steps, (std::vector<std::size_t>{0, 2, 3}));
+  EXPECT_EQ(plan.real.worstCase, std::chrono::seconds(10 + 1800 + 120));
+  EXPECT_EQ(plan.drill.steps, (std::vector<std::size_t>{0, 1, 3}));
+  EXPECT_EQ(plan.drill.worstCase, std::chrono::seconds(10 + 300 + 120));
 }
 
 TEST(Plan, DrillSkipsRealOnlyAndProductionAndUntargetedExec) {
@@ -130,7 +143,7 @@ TEST(Plan, TenThousandStepChainPlansLinearly) {
   const Runbook runbook = load(text);
   const Plan plan = makePlan(runbook);
   EXPECT_EQ(plan.waves.size(), 10'000U);
-  EXPECT_EQ(plan.criticalPath.size(), 10'000U);
+  EXPECT_EQ(plan.real.steps.size(), 10'000U);
 }
 
 }  // namespace

@@ -149,6 +149,25 @@ void printTouches(const runbook::Plan& plan, Mode mode, std::ostream& out) {
   out << '\n';
 }
 
+void printCriticalPath(const runbook::Plan& plan, Mode mode, std::ostream& out) {
+  const runbook::Runbook& book = *plan.runbook;
+  const runbook::CriticalPath& path = plan.criticalPath(mode);
+  out << (mode == Mode::real ? "critical path (real): " : "critical path (drill): ");
+  if (path.steps.empty()) {
+    out << "no steps run\n";
+    return;
+  }
+  for (std::size_t i = 0; i < path.steps.size(); ++i) {
+    out << (i == 0 ? "" : " -> ") << book.steps[path.steps[i]].id;
+  }
+  out << " (worst case " << formatDuration(path.worstCase);
+  if (book.objectives.rto) {
+    out << (path.worstCase > *book.objectives.rto ? ", longer than" : ", within") << " the RTO of "
+        << formatDuration(*book.objectives.rto);
+  }
+  out << ")\n";
+}
+
 }  // namespace
 
 void renderPlanText(const runbook::Plan& plan, std::optional<Mode> mode, std::ostream& out) {
@@ -190,16 +209,13 @@ void renderPlanText(const runbook::Plan& plan, std::optional<Mode> mode, std::os
     out << "\ncleanup (at the end, also after a failure)\n";
     printRows(cleanupRows, widths, out);
   }
-  out << "\ncritical path: ";
-  for (std::size_t i = 0; i < plan.criticalPath.size(); ++i) {
-    out << (i == 0 ? "" : " -> ") << book.steps[plan.criticalPath[i]].id;
+  out << '\n';
+  if (!mode || *mode == Mode::real) {
+    printCriticalPath(plan, Mode::real, out);
   }
-  out << " (worst case " << formatDuration(plan.criticalPathTime);
-  if (book.objectives.rto) {
-    out << (plan.criticalPathTime > *book.objectives.rto ? ", longer than" : ", within")
-        << " the RTO of " << formatDuration(*book.objectives.rto);
+  if (!mode || *mode == Mode::drill) {
+    printCriticalPath(plan, Mode::drill, out);
   }
-  out << ")\n";
   if (!mode || *mode == Mode::real) {
     printTouches(plan, Mode::real, out);
   }
@@ -267,12 +283,14 @@ void renderPlanJson(const runbook::Plan& plan, std::ostream& out) {
     steps.push_back(std::move(item));
   }
   root["steps"] = std::move(steps);
-  boost::json::array path;
-  for (std::size_t index : plan.criticalPath) {
-    path.push_back(boost::json::value(book.steps[index].id));
+  for (Mode mode : {Mode::real, Mode::drill}) {
+    boost::json::array ids;
+    for (std::size_t index : plan.criticalPath(mode).steps) {
+      ids.push_back(boost::json::value(book.steps[index].id));
+    }
+    root[mode == Mode::real ? "critical_path" : "drill_critical_path"] = {
+        {"steps", std::move(ids)}, {"worst_case_ms", plan.criticalPath(mode).worstCase.count()}};
   }
-  root["critical_path"] = {{"steps", std::move(path)},
-                           {"worst_case_ms", plan.criticalPathTime.count()}};
   out << boost::json::serialize(root) << '\n';
 }
 

@@ -33,6 +33,49 @@ Milliseconds worstCase(const Step& step, const Policy& policy) {
 
 }  // namespace
 
+// Longest path by worst-case time through the main steps, in dependency
+// order; a step that does not run in `mode` takes no time and is not listed.
+static CriticalPath criticalPath(const Plan& plan, const std::vector<std::size_t>& order,
+                                 const std::map<std::string_view, std::size_t>& index, Mode mode) {
+  constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+  const Runbook& runbook = *plan.runbook;
+  std::vector<Milliseconds> finish(runbook.steps.size(), Milliseconds(0));
+  std::vector<std::size_t> previous(runbook.steps.size(), kNone);
+  std::size_t last = kNone;
+  for (std::size_t i : order) {
+    const Step& step = runbook.steps[i];
+    if (step.cleanup) {
+      continue;
+    }
+    Milliseconds start{0};
+    for (const std::string& dependency : step.after) {
+      const std::size_t d = index.at(dependency);
+      if (finish[d] >= start) {
+        start = finish[d];
+        previous[i] = d;
+      }
+    }
+    const PlannedStep& planned = plan.steps[i];
+    const bool runs = mode == Mode::real ? planned.real.runs : planned.drill.runs;
+    finish[i] = start + (runs ? planned.worstCase : Milliseconds(0));
+    if (last == kNone || finish[i] > finish[last]) {
+      last = i;
+    }
+  }
+  CriticalPath path;
+  for (std::size_t at = last; at != kNone; at = previous[at]) {
+    const PlannedStep& planned = plan.steps[at];
+    if (mode == Mode::real ? planned.real.runs : planned.drill.runs) {
+      path.steps.push_back(at);
+    }
+  }
+  std::reverse(path.steps.begin(), path.steps.end());
+  if (last != kNone) {
+    path.worstCase = finish[last];
+  }
+  return path;
+}
+
 StepDecision decideStep(const Runbook& runbook, const Step& step, Mode mode) {
   if (mode == Mode::real) {
     if (step.when == When::drill) {
@@ -95,7 +138,6 @@ Plan makePlan(const Runbook& runbook) {
       }
     }
   }
-  std::vector<std::size_t> longestFrom(count, static_cast<std::size_t>(-1));
   std::vector<std::size_t> level(count, 0);
   std::size_t mainWaves = 0;
   std::size_t cleanupWaves = 0;
@@ -106,7 +148,6 @@ Plan makePlan(const Runbook& runbook) {
     planned.worstCase = worstCase(step, runbook.policy);
     planned.real = decideStep(runbook, step, Mode::real);
     planned.drill = decideStep(runbook, step, Mode::drill);
-    Milliseconds start{0};
     for (const std::string& dependency : step.after) {
       const std::size_t d = index.at(dependency);
       // Cleanup steps form their own waves after the main ones: only other
@@ -114,12 +155,7 @@ Plan makePlan(const Runbook& runbook) {
       if (runbook.steps[d].cleanup == step.cleanup) {
         level[i] = std::max(level[i], level[d] + 1);
       }
-      if (plan.steps[d].latestFinish >= start) {
-        start = plan.steps[d].latestFinish;
-        longestFrom[i] = d;
-      }
     }
-    planned.latestFinish = start + planned.worstCase;
     if (step.cleanup) {
       cleanupWaves = std::max(cleanupWaves, level[i] + 1);
     } else {
@@ -139,21 +175,8 @@ Plan makePlan(const Runbook& runbook) {
   for (const auto& wave : cleanupByLevel) {
     plan.cleanup.insert(plan.cleanup.end(), wave.begin(), wave.end());
   }
-  // The critical path ends at the main step that can finish last.
-  std::size_t last = static_cast<std::size_t>(-1);
-  for (std::size_t i = 0; i < count; ++i) {
-    if (!runbook.steps[i].cleanup && (last == static_cast<std::size_t>(-1) ||
-                                      plan.steps[i].latestFinish > plan.steps[last].latestFinish)) {
-      last = i;
-    }
-  }
-  for (std::size_t at = last; at != static_cast<std::size_t>(-1); at = longestFrom[at]) {
-    plan.criticalPath.push_back(at);
-  }
-  std::reverse(plan.criticalPath.begin(), plan.criticalPath.end());
-  if (last != static_cast<std::size_t>(-1)) {
-    plan.criticalPathTime = plan.steps[last].latestFinish;
-  }
+  plan.real = criticalPath(plan, order, index, Mode::real);
+  plan.drill = criticalPath(plan, order, index, Mode::drill);
   return plan;
 }
 

@@ -20,11 +20,17 @@ struct StepDecision {
 
 struct PlannedStep {
   const Step* step = nullptr;
-  std::size_t wave = 0;          // 0-based; cleanup steps get their own final wave
-  Milliseconds worstCase{0};     // timeout x attempts + backoffs (+ wait window)
-  Milliseconds latestFinish{0};  // along the longest chain ending here
+  std::size_t wave = 0;       // 0-based; cleanup steps get their own final wave
+  Milliseconds worstCase{0};  // timeout x attempts + backoffs (+ wait window)
   StepDecision real;
   StepDecision drill;
+};
+
+// The chain of main (non-cleanup) steps that can take longest in the worst
+// case; only steps that run in the mode are listed.
+struct CriticalPath {
+  std::vector<std::size_t> steps;  // indexes into Runbook::steps, first to last
+  Milliseconds worstCase{0};
 };
 
 struct Plan {
@@ -32,8 +38,10 @@ struct Plan {
   std::vector<std::vector<std::size_t>> waves;  // indexes into steps
   std::vector<std::size_t> cleanup;             // cleanup steps, run at the end
   std::vector<PlannedStep> steps;               // same order as runbook->steps
-  std::vector<std::size_t> criticalPath;        // indexes into steps, first to last
-  Milliseconds criticalPathTime{0};
+  CriticalPath real;                            // the longest worst-case chain of a real run
+  CriticalPath drill;  // the same for a drill, where skipped steps take no time
+
+  const CriticalPath& criticalPath(Mode mode) const { return mode == Mode::real ? real : drill; }
 };
 
 // Requires a runbook produced by loadRunbook (acyclic, ids resolved).
