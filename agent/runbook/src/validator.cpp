@@ -356,6 +356,7 @@ class Validator {
       spec.with = trigger.with;
       const std::string context = "trigger #" + std::to_string(t + 1);
       const plugin::ActionSchema* action = checkAction(spec, context, trigger.where);
+      checkTargetOutsideRuns(trigger.target, context);
       if (action != nullptr && !action->probe) {
         sink_.error(trigger.where,
                     context + " uses action " + inQuotes(trigger.action) +
@@ -467,6 +468,33 @@ class Validator {
         sink_.warning(step.where,
                       context + " does not name what it touches, so drills will skip it",
                       "set target = \"...\" (a [targets] entry) or when = \"real\" / \"drill\"");
+      }
+    }
+  }
+
+  // A plugin trigger sends its target's fields while no run exists: run
+  // values there could never be resolved.
+  void checkTargetOutsideRuns(std::string_view targetName, const std::string& context) {
+    for (std::size_t t = 0; t < runbook_.targets.size(); ++t) {
+      if (runbook_.targets[t].name != targetName) {
+        continue;
+      }
+      for (const StringSite& site : parsed_.strings) {
+        if (site.owner != StringSite::Owner::target || site.index != t) {
+          continue;
+        }
+        Result<std::vector<Reference>> references = findReferences(site.text);
+        if (!references) {
+          continue;  // reported by checkReferences
+        }
+        for (const Reference& reference : *references) {
+          if (reference.kind == ReferenceKind::run) {
+            sink_.error(site.where,
+                        "${run." + reference.name + "} in target " + inQuotes(targetName) +
+                            " cannot be resolved for " + context + ", which checks outside runs",
+                        "use a separate target for the health check, without run values");
+          }
+        }
       }
     }
   }
