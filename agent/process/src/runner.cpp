@@ -17,6 +17,8 @@
 #include <cstring>
 #include <optional>
 
+#include "lifeboat/common/unique_fd.hpp"
+
 extern char** environ;  // NOLINT: POSIX declares it nowhere in a header
 
 namespace lifeboat::process {
@@ -41,48 +43,18 @@ std::string errnoText(int error) {
   return std::strerror(error);
 }
 
-// Owns one file descriptor.
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Fd& operator=(Fd&& other) noexcept {
-    if (this != &other) {
-      reset();
-      fd_ = std::exchange(other.fd_, -1);
-    }
-    return *this;
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() { reset(); }
-
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-  void reset() {
-    if (fd_ >= 0) {
-      ::close(fd_);  // never retried on EINTR: Linux closes the fd regardless
-      fd_ = -1;
-    }
-  }
-
- private:
-  int fd_ = -1;
-};
-
 // A close-on-exec pipe whose descriptors are all above 2, so that the dup2
 // onto the child's 0/1/2 can never overwrite a descriptor still to be
 // duplicated (our own stdin might be closed, making fd 0 free).
-Result<std::pair<Fd, Fd>> makePipe() {
+Result<std::pair<UniqueFd, UniqueFd>> makePipe() {
   std::array<int, 2> ends{};
   if (::pipe2(ends.data(), O_CLOEXEC) != 0) {
     const int error = errno;
     return Error{"cannot create a pipe for a child process: " + errnoText(error),
                  "check the agent's open file limit (ulimit -n)"};
   }
-  std::array<Fd, 2> owned{Fd(ends[0]), Fd(ends[1])};
-  for (Fd& end : owned) {
+  std::array<UniqueFd, 2> owned{UniqueFd(ends[0]), UniqueFd(ends[1])};
+  for (UniqueFd& end : owned) {
     if (end.get() <= 2) {
       const int moved = ::fcntl(end.get(), F_DUPFD_CLOEXEC, 3);
       if (moved < 0) {
@@ -90,10 +62,10 @@ Result<std::pair<Fd, Fd>> makePipe() {
         return Error{"cannot create a pipe for a child process: " + errnoText(error),
                      "check the agent's open file limit (ulimit -n)"};
       }
-      end = Fd(moved);
+      end = UniqueFd(moved);
     }
   }
-  return std::pair<Fd, Fd>{std::move(owned[0]), std::move(owned[1])};
+  return std::pair<UniqueFd, UniqueFd>{std::move(owned[0]), std::move(owned[1])};
 }
 
 void setNonBlocking(int fd) {
@@ -212,7 +184,7 @@ class SigpipeBlock {
 // assembled for onLine.
 struct StreamReader {
   Stream stream = Stream::standardOutput;
-  Fd fd;
+  UniqueFd fd;
   std::string* captured = nullptr;
   std::string pendingLine;
 };
@@ -239,7 +211,7 @@ int millisecondsUntil(Clock::time_point deadline, Clock::time_point now) {
 // the child so that no process or zombie outlives the call.
 class Supervisor {
  public:
-  Supervisor(const Command& command, pid_t pid, Fd input, Fd output, Fd error,
+  Supervisor(const Command& command, pid_t pid, UniqueFd input, UniqueFd output, UniqueFd error,
              Clock::time_point started)
       : command_(command), pid_(pid), started_(started), input_(std::move(input)) {
     outcome_.processGroup = pid;
@@ -261,7 +233,7 @@ class Supervisor {
     // pidfds are always close-on-exec; ENOSYS on kernels before 5.3.
     const long pidfd = ::syscall(SYS_pidfd_open, pid, 0);
     if (pidfd >= 0) {
-      pidfd_ = Fd(static_cast<int>(pidfd));
+      pidfd_ = UniqueFd(static_cast<int>(pidfd));
     }
 #endif
   }
@@ -324,7 +296,7 @@ class Supervisor {
   void waitForActivity(int timeoutMs) {
     std::array<pollfd, 4> fds{};
     std::size_t count = 0;
-    const auto add = [&](const Fd& fd, short events) {
+    const auto add = [&](const UniqueFd& fd, short events) {
       if (fd.valid()) {
         fds[count++] = pollfd{fd.get(), events, 0};
       }
@@ -490,10 +462,10 @@ class Supervisor {
   const pid_t pid_;
   const Clock::time_point started_;
   Outcome outcome_;
-  Fd input_;
+  UniqueFd input_;
   std::size_t inputOffset_ = 0;
   std::array<StreamReader, 2> readers_;
-  Fd pidfd_;
+  UniqueFd pidfd_;
   bool reaped_ = false;
 };
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "lifeboat/common/text.hpp"
+#include "lifeboat/common/unique_fd.hpp"
 
 namespace lifeboat::runbook {
 namespace {
@@ -494,22 +495,6 @@ class Scanner {
   bool afterBackslash_ = false;
 };
 
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  ~FileDescriptor() {
-    if (fd_ >= 0) {
-      ::close(fd_);
-    }
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
 // `size` is empty when the file's size is not known up front (a pipe).
 Error tooLarge(const std::filesystem::path& path, const std::string& size,
                const InputLimits& limits) {
@@ -532,7 +517,7 @@ Result<std::string> readInputFile(const std::filesystem::path& path, const Input
     return Error{"cannot read runbook " + lifeboat::inQuotes(path.string()) + ": " + reason,
                  std::move(hint)};
   };
-  FileDescriptor file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (file.get() < 0) {
     const int error = errno;
     return cannotRead(std::strerror(error), error == ENOENT   ? "check the path"

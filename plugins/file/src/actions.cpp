@@ -13,6 +13,7 @@
 #include "confined_root.hpp"
 #include "lifeboat/common/sha256.hpp"
 #include "lifeboat/common/text.hpp"
+#include "lifeboat/common/unique_fd.hpp"
 
 namespace lifeboat::file_plugin {
 
@@ -25,32 +26,8 @@ std::string errnoText(int error) {
   return std::strerror(error);
 }
 
-// Owns one file descriptor.
-class Descriptor {
- public:
-  explicit Descriptor(int fd = -1) : fd_(fd) {}
-  Descriptor(const Descriptor&) = delete;
-  Descriptor& operator=(const Descriptor&) = delete;
-  ~Descriptor() {
-    if (fd_ >= 0) {
-      ::close(fd_);
-    }
-  }
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-  // Closes now, so a failing close (a late write error) can be reported.
-  int close() {
-    const int result = ::close(fd_);
-    fd_ = -1;
-    return result;
-  }
-
- private:
-  int fd_;
-};
-
-Result<std::unique_ptr<Descriptor>> openDirectory(const std::filesystem::path& directory) {
-  auto fd = std::make_unique<Descriptor>(
+Result<std::unique_ptr<UniqueFd>> openDirectory(const std::filesystem::path& directory) {
+  auto fd = std::make_unique<UniqueFd>(
       ::open(directory.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (!fd->valid()) {
     return Error{"cannot open directory " + directory.string() + ": " + errnoText(errno), ""};
@@ -59,7 +36,7 @@ Result<std::unique_ptr<Descriptor>> openDirectory(const std::filesystem::path& d
 }
 
 // Makes a rename or unlink in `directory` durable.
-std::optional<Error> syncDirectory(const Descriptor& directory, const std::filesystem::path& path) {
+std::optional<Error> syncDirectory(const UniqueFd& directory, const std::filesystem::path& path) {
   if (::fsync(directory.get()) != 0) {
     return Error{"cannot fsync directory " + path.string() + ": " + errnoText(errno), ""};
   }
@@ -164,7 +141,7 @@ Result<ActionResult> writeFile(const Request& request, Reporter& reporter) {
 
   const std::string temporary = temporaryName();
   const std::string where = (location->parent / temporary).string();
-  Descriptor file(
+  UniqueFd file(
       ::openat(dir, temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
   if (!file.valid()) {
     return Error{"cannot create " + where + ": " + errnoText(errno),
@@ -290,7 +267,7 @@ Result<ActionResult> checkFile(const Request& request, Reporter& /*reporter*/) {
   }
   const std::string shown = inQuotes(location->relative) + " in " + root->path().string();
 
-  Descriptor file(::open(resolved->c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+  UniqueFd file(::open(resolved->c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
   struct stat status {};
   bool exists = file.valid();
   if (!exists && errno != ENOENT && errno != ENOTDIR) {
