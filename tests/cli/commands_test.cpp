@@ -6,24 +6,25 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
-#include "lifeboat_binary.hpp"
+#include "lifeboat/test_support/run_process.hpp"
+#include "lifeboat/test_support/temp_dir.hpp"
 
-namespace lifeboat::testing {
+namespace lifeboat::test_support {
 namespace {
 
 TEST(Commands, HelpListsSubcommandsAndExitCodes) {
-  const Invocation result = runLifeboat({"--help"});
+  const ProcessResult result = runLifeboat({"--help"});
   EXPECT_EQ(result.exitCode, 0);
   for (const char* word : {"validate", "plan", "version", "Exit codes"}) {
     EXPECT_NE(result.out.find(word), std::string::npos) << word << " missing from\n" << result.out;
   }
-  const Invocation planHelp = runLifeboat({"plan", "--help"});
+  const ProcessResult planHelp = runLifeboat({"plan", "--help"});
   EXPECT_EQ(planHelp.exitCode, 0);
   EXPECT_NE(planHelp.out.find("--drill"), std::string::npos);
 }
 
 TEST(Commands, VersionPrintsTheVersion) {
-  const Invocation result = runLifeboat({"version"});
+  const ProcessResult result = runLifeboat({"version"});
   EXPECT_EQ(result.exitCode, 0);
   EXPECT_TRUE(result.out.starts_with("lifeboat 0.")) << result.out;
 }
@@ -33,14 +34,14 @@ TEST(Commands, UsageErrorsExitTwo) {
   EXPECT_EQ(runLifeboat({"frobnicate"}).exitCode, 2);
   EXPECT_EQ(runLifeboat({"validate"}).exitCode, 2);
   EXPECT_EQ(runLifeboat({"plan", "a.toml", "--output", "yaml"}).exitCode, 2);
-  const Invocation badVar = runLifeboat({"validate", "x.toml", "--var", "novalue"});
+  const ProcessResult badVar = runLifeboat({"validate", "x.toml", "--var", "novalue"});
   EXPECT_EQ(badVar.exitCode, 2);
   EXPECT_NE(badVar.err.find("NAME=VALUE"), std::string::npos) << badVar.err;
 }
 
 TEST(Commands, MissingFileIsAClearError) {
   TempDir dir;
-  const Invocation result = runLifeboat({"validate", "nope.toml"}, dir.path());
+  const ProcessResult result = runLifeboat({"validate", "nope.toml"}, dir.path());
   EXPECT_EQ(result.exitCode, 2);
   EXPECT_NE(result.err.find("nope.toml"), std::string::npos) << result.err;
   EXPECT_NE(result.err.find("No such file"), std::string::npos) << result.err;
@@ -54,7 +55,7 @@ TEST(Commands, EveryExampleRunbookIsValid) {
     }
   }
   ASSERT_GE(arguments.size(), 4U);
-  const Invocation result = runLifeboat(arguments);
+  const ProcessResult result = runLifeboat(arguments);
   EXPECT_EQ(result.exitCode, 0) << result.err;
   EXPECT_EQ(result.err.find("error:"), std::string::npos) << result.err;
 }
@@ -62,7 +63,7 @@ TEST(Commands, EveryExampleRunbookIsValid) {
 TEST(Commands, OneBadFileAmongGoodOnesFailsTheWholeValidation) {
   TempDir dir;
   dir.write("bad.toml", "[runbook]\nname = \"x\"\n");
-  const Invocation result = runLifeboat(
+  const ProcessResult result = runLifeboat(
       {"validate", (sourceDir() / "runbooks" / "web-region-failover.toml").string(), "bad.toml"},
       dir.path());
   EXPECT_EQ(result.exitCode, 2);
@@ -74,7 +75,7 @@ TEST(Commands, OneBadFileAmongGoodOnesFailsTheWholeValidation) {
 }
 
 TEST(Commands, PlanShowsWavesCriticalPathAndDrillDifferences) {
-  const Invocation result =
+  const ProcessResult result =
       runLifeboat({"plan", (sourceDir() / "runbooks" / "web-region-failover.toml").string()});
   ASSERT_EQ(result.exitCode, 0) << result.err;
   EXPECT_NE(result.out.find("wave 1"), std::string::npos);
@@ -94,7 +95,7 @@ TEST(Commands, PlanShowsWavesCriticalPathAndDrillDifferences) {
 }
 
 TEST(Commands, PlanDrillListsOnlyWhatTheDrillDoes) {
-  const Invocation result = runLifeboat(
+  const ProcessResult result = runLifeboat(
       {"plan", "--drill", (sourceDir() / "runbooks" / "drill-config-restore.toml").string()});
   ASSERT_EQ(result.exitCode, 0) << result.err;
   EXPECT_NE(result.out.find("mode: drill"), std::string::npos);
@@ -104,7 +105,7 @@ TEST(Commands, PlanDrillListsOnlyWhatTheDrillDoes) {
 }
 
 TEST(Commands, PlanJsonIsMachineReadable) {
-  const Invocation result =
+  const ProcessResult result =
       runLifeboat({"plan", "--output", "json",
                    (sourceDir() / "runbooks" / "db-failover-decision.toml").string()});
   ASSERT_EQ(result.exitCode, 0) << result.err;
@@ -138,7 +139,7 @@ TEST(Commands, VarOverridesAndSatisfiesVariables) {
             "[runbook]\nname = \"v\"\nservice = \"v\"\n[objectives]\nrto = \"1m\"\n"
             "[[step]]\nid = \"s\"\nwhen = \"real\"\nexec = [\"/bin/echo\", \"${vars.who}\"]\n"
             "restores_service = true\n");
-  const Invocation without = runLifeboat({"validate", "v.toml"}, dir.path());
+  const ProcessResult without = runLifeboat({"validate", "v.toml"}, dir.path());
   EXPECT_EQ(without.exitCode, 2);
   EXPECT_NE(without.err.find("--var who=VALUE"), std::string::npos) << without.err;
   EXPECT_EQ(runLifeboat({"validate", "v.toml", "--var", "who=me"}, dir.path()).exitCode, 0);
@@ -149,7 +150,7 @@ TEST(Commands, MissingPluginIsAnErrorThatSaysWhereItLooked) {
   dir.write("p.toml",
             "[runbook]\nname = \"p\"\nservice = \"p\"\n[targets.db]\nplugin = \"postgrse\"\n"
             "[[step]]\nid = \"s\"\ntarget = \"db\"\naction = \"promote\"\n");
-  const Invocation result =
+  const ProcessResult result =
       runLifeboat({"validate", "p.toml", "--plugins-dir", dir.path().string()}, dir.path());
   EXPECT_EQ(result.exitCode, 2);
   EXPECT_NE(result.err.find("p.toml:5:10: error: plugin 'postgrse' of target 'db'"),
@@ -159,4 +160,4 @@ TEST(Commands, MissingPluginIsAnErrorThatSaysWhereItLooked) {
 }
 
 }  // namespace
-}  // namespace lifeboat::testing
+}  // namespace lifeboat::test_support

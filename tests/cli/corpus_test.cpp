@@ -10,9 +10,10 @@
 #include <fstream>
 #include <sstream>
 
-#include "lifeboat_binary.hpp"
+#include "lifeboat/test_support/run_process.hpp"
+#include "lifeboat/test_support/temp_dir.hpp"
 
-namespace lifeboat::testing {
+namespace lifeboat::test_support {
 namespace {
 
 std::filesystem::path corpusDir() {
@@ -42,7 +43,7 @@ class Corpus : public ::testing::TestWithParam<std::string> {};
 TEST_P(Corpus, DiagnosticsMatchExpected) {
   const std::string name = GetParam();
   const std::string relative = "invalid/" + name + ".toml";
-  Invocation result = runLifeboat({"validate", relative}, corpusDir());
+  ProcessResult result = runLifeboat({"validate", relative}, corpusDir());
   // Messages may name the build tree (the plugin search path): make them
   // independent of where the checkout lives.
   const std::string build = binaryDir().lexically_normal().string();
@@ -78,4 +79,4 @@ INSTANTIATE_TEST_SUITE_P(Invalid, Corpus, ::testing::ValuesIn(corpusFiles()),
                          });
 
 }  // namespace
-}  // namespace lifeboat::testing
+}  // namespace lifeboat::test_support

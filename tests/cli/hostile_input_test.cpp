@@ -5,9 +5,10 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include "lifeboat_binary.hpp"
+#include "lifeboat/test_support/run_process.hpp"
+#include "lifeboat/test_support/temp_dir.hpp"
 
-namespace lifeboat::testing {
+namespace lifeboat::test_support {
 namespace {
 
 constexpr std::string_view kHeader = "[runbook]\nname = \"x\"\nservice = \"x\"\n";
@@ -15,7 +16,7 @@ constexpr std::string_view kHeader = "[runbook]\nname = \"x\"\nservice = \"x\"\n
 void expectRefused(const TempDir& dir, const std::string& name, std::string_view content,
                    std::string_view expectedPhrase) {
   dir.write(name, content);
-  const Invocation result = runLifeboat({"validate", name}, dir.path());
+  const ProcessResult result = runLifeboat({"validate", name}, dir.path());
   EXPECT_EQ(result.signal, 0) << name << ": lifeboat crashed";
   EXPECT_EQ(result.exitCode, 2) << name;
   EXPECT_NE(result.err.find(name + ":"), std::string::npos) << result.err;
@@ -79,7 +80,7 @@ TEST(HostileInput, HundredMegabyteFileIsRefusedBySize) {
     ASSERT_EQ(::ftruncate(fd, 100LL * 1024 * 1024), 0);  // sparse: costs no disk
     ::close(fd);
   }
-  const Invocation result = runLifeboat({"validate", "huge.toml"}, dir.path());
+  const ProcessResult result = runLifeboat({"validate", "huge.toml"}, dir.path());
   EXPECT_EQ(result.signal, 0);
   EXPECT_EQ(result.exitCode, 2);
   EXPECT_NE(result.err.find("104857600 bytes, more than the limit"), std::string::npos)
@@ -93,9 +94,9 @@ TEST(HostileInput, ValidNonAsciiInStringsAndCommentsIsAccepted) {
                            "\xE6\x97\xA5\xE6\x9C\xAC\n"
                            "[[step]]\nid = \"s\"\nnotify = { audience = \"k\", message = '''"
                            "\xD0\x9F\xD1\x80\xD0\xB8\xD0\xB2\xD0\xB5\xD1\x82'''}\n");
-  const Invocation result = runLifeboat({"validate", "ok.toml"}, dir.path());
+  const ProcessResult result = runLifeboat({"validate", "ok.toml"}, dir.path());
   EXPECT_EQ(result.exitCode, 0) << result.err;
 }
 
 }  // namespace
-}  // namespace lifeboat::testing
+}  // namespace lifeboat::test_support

@@ -5,9 +5,10 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include "lifeboat_binary.hpp"
+#include "lifeboat/test_support/run_process.hpp"
+#include "lifeboat/test_support/temp_dir.hpp"
 
-namespace lifeboat::testing {
+namespace lifeboat::test_support {
 namespace {
 
 constexpr std::string_view kDbPassword = "pw-0f9c2e-SECRET";
@@ -73,7 +74,7 @@ class Secrets : public ::testing::Test {
     dir_.write("bad.toml", runbookText(secretFile_, true));
   }
 
-  Invocation run(std::vector<std::string> arguments) {
+  ProcessResult run(std::vector<std::string> arguments) {
     arguments.push_back("--plugins-dir");
     arguments.push_back((dir_.path() / "plugins").string());
     return runLifeboat(
@@ -81,7 +82,7 @@ class Secrets : public ::testing::Test {
         {{"DB_PASSWORD", std::string(kDbPassword)}, {"API_TOKEN", std::string(kApiToken)}});
   }
 
-  static void expectNoSecret(const Invocation& result, const std::string& what) {
+  static void expectNoSecret(const ProcessResult& result, const std::string& what) {
     for (std::string_view secret : {kDbPassword, kApiToken, kFileSecret, kLiteral}) {
       EXPECT_EQ(result.out.find(secret), std::string::npos) << what << " stdout leaks " << secret;
       EXPECT_EQ(result.err.find(secret), std::string::npos) << what << " stderr leaks " << secret;
@@ -100,7 +101,7 @@ TEST_F(Secrets, NeverShownByValidateOrPlanOfAValidRunbook) {
       {"plan", "good.toml", "--drill"},
       {"plan", "good.toml", "--output", "json"}};
   for (const auto& command : commands) {
-    const Invocation result = run(command);
+    const ProcessResult result = run(command);
     EXPECT_EQ(result.exitCode, 0) << command[0] << ' ' << command.back() << '\n' << result.err;
     expectNoSecret(result, command[0] + " " + command.back());
   }
@@ -113,11 +114,11 @@ TEST_F(Secrets, NeverShownInDiagnostics) {
        std::vector<std::vector<std::string>>{{"validate", "bad.toml"},
                                              {"validate", "bad.toml", "--output", "json"},
                                              {"plan", "bad.toml"}}) {
-    const Invocation result = run(command);
+    const ProcessResult result = run(command);
     EXPECT_EQ(result.exitCode, 2);
     expectNoSecret(result, command[0] + " " + command.back());
   }
-  const Invocation result = run({"validate", "bad.toml"});
+  const ProcessResult result = run({"validate", "bad.toml"});
   EXPECT_NE(result.err.find("parameter 'count'"), std::string::npos) << result.err;
   EXPECT_NE(result.err.find("undefined variable 'missing'"), std::string::npos) << result.err;
 }
@@ -127,11 +128,11 @@ TEST_F(Secrets, ClearTextSecretParameterIsFlagged) {
   const std::string reference = "${secret:env:DB_PASSWORD}\"\n";
   text.replace(text.find(reference), reference.size(), std::string(kLiteral) + "\"\n");
   dir_.write("clear.toml", text);
-  const Invocation result = run({"validate", "clear.toml"});
+  const ProcessResult result = run({"validate", "clear.toml"});
   EXPECT_EQ(result.exitCode, 0) << result.err;
   EXPECT_NE(result.err.find("warning: parameter 'password'"), std::string::npos) << result.err;
   expectNoSecret(result, "validate clear.toml");
 }
 
 }  // namespace
-}  // namespace lifeboat::testing
+}  // namespace lifeboat::test_support

@@ -1,26 +1,18 @@
 #pragma once
-// A fresh temporary directory per test, removed afterwards.
+// A fresh temporary directory per test (dir_), removed afterwards.
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <filesystem>
-#include <string>
+
+#include "lifeboat/test_support/temp_dir.hpp"
 
 namespace lifeboat::journal {
 
 class TempDirTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string pattern = (std::filesystem::temp_directory_path() / "journal-test-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-  std::filesystem::path dir_;
+  test_support::TempDir temp_;
+  std::filesystem::path dir_ = temp_.path();
 };
 
 }  // namespace lifeboat::journal

@@ -9,6 +9,8 @@
 #include <sstream>
 #include <string>
 
+#include "lifeboat/test_support/temp_dir.hpp"
+
 namespace lifeboat::plugin_host {
 namespace {
 
@@ -33,12 +35,9 @@ class CountingRunner : public process::Runner {
 class CatalogTest : public ::testing::Test {
  protected:
   CatalogTest() {
-    std::string pattern = (fs::path(::testing::TempDir()) / "catalog-XXXXXX").string();
-    root_ = ::mkdtemp(pattern.data());
     plugins_ = root_ / "plugins";
     fs::create_directories(plugins_);
   }
-  ~CatalogTest() override { fs::remove_all(root_); }
 
   // A plugin written as a shell script; `body` runs after the request was
   // read into $request.
@@ -79,7 +78,8 @@ class CatalogTest : public ::testing::Test {
     return Catalog(SearchPath{{plugins_}}, runner_, timeout);
   }
 
-  fs::path root_;
+  test_support::TempDir temp_;
+  fs::path root_ = temp_.path();
   fs::path plugins_;
   CountingRunner runner_;
 };

@@ -12,7 +12,8 @@
 #include <random>
 
 #include "lifeboat/common/plugin_protocol.hpp"
-#include "plugin_process.hpp"
+#include "lifeboat/test_support/run_process.hpp"
+#include "lifeboat/test_support/temp_dir.hpp"
 
 namespace lifeboat {
 namespace {
@@ -35,7 +36,7 @@ void writeText(const fs::path& path, std::string_view text) {
 }
 
 struct Answer {
-  testing::ProcessResult process;
+  test_support::ProcessResult process;
   json::object final;  // the last stdout line; empty when it is not an object
 
   bool ok() const { return final.contains("ok") && final.at("ok") == true; }
@@ -53,25 +54,18 @@ struct Answer {
 class FilePluginTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_FALSE(testing::binaryDir().empty()) << "LIFEBOAT_BINARY_DIR is not set";
-    plugin_ = testing::binaryDir() + "/lib/lifeboat/plugins/file";
+    plugin_ = (test_support::binaryDir() / "lib/lifeboat/plugins/file").string();
     ASSERT_EQ(::access(plugin_.c_str(), X_OK), 0) << plugin_ << " is not built";
-    std::random_device random;
-    base_ = fs::temp_directory_path() /
-            ("lifeboat-file-plugin-" + std::to_string(::getpid()) + "-" + std::to_string(random()));
+    base_ = temp_.path();
     root_ = base_ / "root";
     outside_ = base_ / "outside";
     fs::create_directories(root_);
     fs::create_directories(outside_);
   }
-  void TearDown() override {
-    std::error_code ignored;
-    fs::remove_all(base_, ignored);
-  }
 
   Answer send(std::string_view request) {
     Answer answer;
-    answer.process = testing::runProcess({plugin_}, request);
+    answer.process = test_support::runProcess({plugin_}, request);
     const std::string last = answer.process.lastLine();
     boost::system::error_code error;
     json::value value = json::parse(last, error);
@@ -93,6 +87,7 @@ class FilePluginTest : public ::testing::Test {
   }
 
   std::string plugin_;
+  test_support::TempDir temp_;
   fs::path base_;
   fs::path root_;
   fs::path outside_;

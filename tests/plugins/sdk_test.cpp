@@ -8,7 +8,7 @@
 #include <stdexcept>
 
 #include "lifeboat/plugin_sdk/plugin.hpp"
-#include "plugin_process.hpp"
+#include "lifeboat/test_support/run_process.hpp"
 
 namespace lifeboat::plugin_sdk {
 namespace {
@@ -392,16 +392,15 @@ TEST(SdkRegistrationTest, AnInvalidDeclarationIsAPluginBug) {
 class ExampleScriptTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_FALSE(testing::sourceDir().empty()) << "LIFEBOAT_SOURCE_DIR is not set";
-    script_ = testing::sourceDir() + "/plugins/sdk/example.sh";
+    script_ = (test_support::sourceDir() / "plugins/sdk/example.sh").string();
     ASSERT_TRUE(std::filesystem::exists(script_)) << script_;
     // Not a skip: the example is part of what we ship, and CI installs jq.
     ASSERT_EQ(::access("/usr/bin/jq", X_OK), 0)
         << "jq is missing: apt-get install jq (scripts/install-deps.sh)";
   }
 
-  testing::ProcessResult run(std::string_view request) {
-    return testing::runProcess({"/bin/bash", script_}, request);
+  test_support::ProcessResult run(std::string_view request) {
+    return test_support::runProcess({"/bin/bash", script_}, request);
   }
 
   std::string script_;

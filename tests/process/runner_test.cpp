@@ -17,6 +17,8 @@
 #include <thread>
 #include <vector>
 
+#include "lifeboat/test_support/temp_dir.hpp"
+
 namespace lifeboat::process {
 namespace {
 
@@ -83,18 +85,7 @@ bool processDies(pid_t pid) {
   return false;
 }
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::path(::testing::TempDir()) / "runner-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using test_support::TempDir;
 
 TEST(PosixRunner, ReportsExitCodes) {
   Outcome ok = runOk(program({"/bin/true"}));

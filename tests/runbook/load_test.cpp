@@ -21,7 +21,7 @@ default_timeout = "2m"
 drill_may_touch_production = false
 
 [vars]
-vip = "10.0.0.1"
+vip = "127.0.0.10"
 
 [targets.primary]
 plugin = "pg"
@@ -161,6 +161,26 @@ TEST(Load, ChecksPluginParametersAndOutputs) {
             "'adress' | did you mean 'address'?");
 }
 
+TEST(Load, WarnsWhenADrillStepReadsOutputsOfAStepDrillsSkip) {
+  const plugin::PluginDescription pg = pgDescription();
+  LoadOptions options;
+  options.describePlugin = [&](std::string_view) -> Result<const plugin::PluginDescription*> {
+    return &pg;
+  };
+  std::string text(kRunbook);
+  // promote now acts on the production primary, which drills skip; switch
+  // (on the standby) still runs in drills and reads promote's output.
+  const std::string from = "after = [\"lag\"]\ntarget = \"standby\"\naction = \"promote\"";
+  text.replace(text.find(from), from.size(),
+               "after = [\"lag\"]\ntarget = \"primary\"\naction = \"promote\"");
+  DiagnosticSink sink;
+  ASSERT_TRUE(loadRunbook(text, "rb.toml", options, sink).has_value());
+  ASSERT_EQ(sink.warningCount(), 1U);
+  EXPECT_EQ(sink.all()[0].message,
+            "${steps.promote.outputs.address} in step 'switch' reads an output of 'promote', "
+            "which drills skip");
+}
+
 TEST(Load, APluginThatCannotDescribeItselfIsReportedOnce) {
   LoadOptions options;
   options.describePlugin = [](std::string_view name) -> Result<const plugin::PluginDescription*> {
@@ -175,12 +195,12 @@ TEST(Load, APluginThatCannotDescribeItselfIsReportedOnce) {
 
 TEST(Load, VarOverridesReplaceDefaults) {
   LoadOptions options;
-  options.variables = {{"vip", "10.9.9.9"}, {"extra", "1"}};
+  options.variables = {{"vip", "127.0.0.11"}, {"extra", "1"}};
   DiagnosticSink sink;
   const auto runbook = loadRunbook(kRunbook, "rb.toml", options, sink);
   ASSERT_TRUE(runbook.has_value());
   EXPECT_EQ(runbook->variables, (std::vector<std::pair<std::string, std::string>>{
-                                    {"vip", "10.9.9.9"}, {"extra", "1"}}));
+                                    {"vip", "127.0.0.11"}, {"extra", "1"}}));
 }
 
 TEST(Load, ReportsEveryProblemAtOnce) {

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "lifeboat/runbook/load.hpp"
+#include "lifeboat/test_support/temp_dir.hpp"
 
 namespace lifeboat::runbook {
 namespace {
@@ -23,15 +24,6 @@ using ::testing::Not;
 // A fresh directory per test, removed afterwards.
 class SecretsTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    directory_ = fs::temp_directory_path() /
-                 ("lifeboat-secrets-" + std::to_string(::getpid()) + "-" + info->name());
-    fs::remove_all(directory_);
-    fs::create_directories(directory_);
-  }
-  void TearDown() override { fs::remove_all(directory_); }
-
   std::string writeFile(const std::string& name, const std::string& contents) {
     const fs::path path = directory_ / name;
     std::ofstream(path, std::ios::binary) << contents;
@@ -50,7 +42,8 @@ class SecretsTest : public ::testing::Test {
     return sources;
   }
 
-  fs::path directory_;
+  test_support::TempDir temp_;
+  fs::path directory_ = temp_.path();
 };
 
 Reference envSecret(std::string name) {

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "lifeboat/test_support/temp_dir.hpp"
+
 namespace lifeboat::runbook {
 namespace {
 
@@ -413,20 +415,12 @@ TEST(InputGuardTest, RefusesInputOverTheSizeLimit) {
 
 class ReadInputFileTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string pattern = (std::filesystem::temp_directory_path() / "input-guard-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   std::filesystem::path write(const std::string& name, const std::string& content) {
-    std::filesystem::path path = dir_ / name;
-    std::ofstream(path, std::ios::binary) << content;
-    return path;
+    return temp_.write(name, content);
   }
 
-  std::filesystem::path dir_;
+  test_support::TempDir temp_;
+  std::filesystem::path dir_ = temp_.path();
 };
 
 TEST_F(ReadInputFileTest, ReadsAFileUpToTheLimit) {

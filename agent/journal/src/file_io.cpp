@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "lifeboat/common/read_file.hpp"
+
 namespace lifeboat::journal::detail {
 
 Error systemError(std::string_view what, const std::filesystem::path& path, std::string hint) {
@@ -43,29 +45,20 @@ bool writeAll(int fd, std::string_view bytes) {
 }
 
 Result<std::string> readWholeFile(const std::filesystem::path& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return systemError("cannot open", path);
-  }
-  std::string contents;
-  char buffer[65536];
-  for (;;) {
-    const ssize_t got = ::read(fd, buffer, sizeof buffer);
-    if (got < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      Error error = systemError("cannot read", path);
-      ::close(fd);
-      return error;
-    }
-    if (got == 0) {
+  FileRead loaded = readFile(path, {.maxBytes = SIZE_MAX});
+  switch (loaded.status) {
+    case FileRead::Status::ok:
+      return std::move(loaded.contents);
+    case FileRead::Status::directory:
+      errno = EISDIR;
       break;
-    }
-    contents.append(buffer, static_cast<std::size_t>(got));
+    case FileRead::Status::systemError:
+    case FileRead::Status::notRegular:
+    case FileRead::Status::tooLarge:
+      errno = loaded.error;
+      break;
   }
-  ::close(fd);
-  return contents;
+  return systemError("cannot read", path);
 }
 
 }  // namespace lifeboat::journal::detail

@@ -12,8 +12,8 @@
 #include <limits>
 #include <vector>
 
+#include "lifeboat/common/read_file.hpp"
 #include "lifeboat/common/text.hpp"
-#include "lifeboat/common/unique_fd.hpp"
 
 namespace lifeboat::runbook {
 namespace {
@@ -517,51 +517,22 @@ Result<std::string> readInputFile(const std::filesystem::path& path, const Input
     return Error{"cannot read runbook " + lifeboat::inQuotes(path.string()) + ": " + reason,
                  std::move(hint)};
   };
-  UniqueFd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (file.get() < 0) {
-    const int error = errno;
-    return cannotRead(std::strerror(error), error == ENOENT   ? "check the path"
-                                            : error == EACCES ? "check the file's permissions"
-                                                              : std::string{});
-  }
-  struct stat status {};
-  if (::fstat(file.get(), &status) != 0) {
-    return cannotRead(std::strerror(errno), {});
-  }
-  if (S_ISDIR(status.st_mode)) {
-    return cannotRead("it is a directory", "give the path of a runbook file (.toml)");
-  }
-  if (S_ISREG(status.st_mode) && static_cast<std::uintmax_t>(status.st_size) > limits.maxBytes) {
-    return tooLarge(path, std::to_string(status.st_size), limits);
-  }
-  // Pipes and other special files have no size up front: read at most one
-  // byte past the limit, which is enough to know it was exceeded.
-  const std::size_t cap = limits.maxBytes + 1;
-  std::string text;
-  text.resize(S_ISREG(status.st_mode) ? static_cast<std::size_t>(status.st_size) + 1
-                                      : std::min<std::size_t>(cap, 64 * 1024));
-  std::size_t total = 0;
-  while (total < cap) {
-    if (total == text.size()) {
-      text.resize(std::min(cap, text.size() * 2));
-    }
-    const ssize_t got = ::read(file.get(), text.data() + total, text.size() - total);
-    if (got < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      return cannotRead(std::strerror(errno), {});
-    }
-    if (got == 0) {
+  FileRead loaded = readFile(path, {.maxBytes = limits.maxBytes});
+  switch (loaded.status) {
+    case FileRead::Status::ok:
+      return std::move(loaded.contents);
+    case FileRead::Status::directory:
+      return cannotRead("it is a directory", "give the path of a runbook file (.toml)");
+    case FileRead::Status::tooLarge:
+      return tooLarge(path, loaded.size ? std::to_string(*loaded.size) : std::string(), limits);
+    case FileRead::Status::systemError:
+    case FileRead::Status::notRegular:
       break;
-    }
-    total += static_cast<std::size_t>(got);
   }
-  if (total > limits.maxBytes) {
-    return tooLarge(path, {}, limits);
-  }
-  text.resize(total);
-  return text;
+  return cannotRead(std::strerror(loaded.error), loaded.error == ENOENT ? "check the path"
+                                                 : loaded.error == EACCES
+                                                     ? "check the file's permissions"
+                                                     : std::string{});
 }
 
 }  // namespace lifeboat::runbook

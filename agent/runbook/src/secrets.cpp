@@ -13,7 +13,7 @@
 #include <utility>
 #include <variant>
 
-#include "lifeboat/common/unique_fd.hpp"
+#include "lifeboat/common/read_file.hpp"
 
 namespace lifeboat::runbook {
 
@@ -39,49 +39,28 @@ std::string_view fileTypeName(mode_t mode) {
 
 Result<std::string> readSecretFile(const std::string& path, std::size_t maxBytes) {
   const std::string what = "secret file:" + path;
-  const std::string readHint = "check the path and that the agent's user may read the file";
-  // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below.
-  const UniqueFd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
-  if (file.get() < 0) {
-    return Error{what + ": " + describeError(errno), readHint};
-  }
-  struct stat status {};
-  if (::fstat(file.get(), &status) != 0) {
-    return Error{what + ": " + describeError(errno), readHint};
-  }
-  if (!S_ISREG(status.st_mode)) {
-    return Error{what + " is " + std::string(fileTypeName(status.st_mode)) + ", not a regular file",
-                 "a secret file holds the secret itself"};
-  }
-  const std::string tooLarge = what + " is larger than " + std::to_string(maxBytes) + " bytes";
-  const std::string sizeHint = "a secret file holds only the secret itself";
-  if (static_cast<std::uintmax_t>(status.st_size) > maxBytes) {
-    return Error{tooLarge, sizeHint};
-  }
-  // Read up to one byte more than allowed: the file may have grown since fstat.
-  std::string contents(maxBytes + 1, '\0');
-  std::size_t filled = 0;
-  while (filled < contents.size()) {
-    const ssize_t count = ::read(file.get(), contents.data() + filled, contents.size() - filled);
-    if (count < 0) {
-      if (errno == EINTR)
-        continue;
-      return Error{what + ": " + describeError(errno), readHint};
-    }
-    if (count == 0)
+  FileRead loaded = readFile(path, {.maxBytes = maxBytes, .requireRegularFile = true});
+  switch (loaded.status) {
+    case FileRead::Status::ok:
       break;
-    filled += static_cast<std::size_t>(count);
+    case FileRead::Status::systemError:
+      return Error{what + ": " + describeError(loaded.error),
+                   "check the path and that the agent's user may read the file"};
+    case FileRead::Status::directory:
+    case FileRead::Status::notRegular:
+      return Error{what + " is " + std::string(fileTypeName(loaded.mode)) + ", not a regular file",
+                   "a secret file holds the secret itself"};
+    case FileRead::Status::tooLarge:
+      return Error{what + " is larger than " + std::to_string(maxBytes) + " bytes",
+                   "a secret file holds only the secret itself"};
   }
-  if (filled > maxBytes) {
-    return Error{tooLarge, sizeHint};
-  }
-  contents.resize(filled);
+  std::string& contents = loaded.contents;
   if (contents.ends_with("\r\n")) {
     contents.resize(contents.size() - 2);
   } else if (contents.ends_with('\n')) {
     contents.pop_back();
   }
-  return contents;
+  return std::move(contents);
 }
 
 // Calls `visit` with every string of the runbook in which references are

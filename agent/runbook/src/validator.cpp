@@ -460,11 +460,11 @@ class Validator {
                   "point it at a non-production target, or set [policy] "
                   "drill_may_touch_production = true");
     }
-    if (step.when == When::always && step.target.empty() && !step.cleanup) {
-      const auto* http = std::get_if<HttpSpec>(&step.action);
-      const bool readOnlyHttp =
-          http != nullptr && (http->method == "GET" || http->method == "HEAD");
-      if (step.kind == StepKind::exec || (step.kind == StepKind::http && !readOnlyHttp)) {
+    // The planner decides what a drill runs; warn when its rule for steps that
+    // name no target makes a drill skip this one.
+    if (step.when == When::always && step.target.empty()) {
+      const StepDecision drill = decideStep(runbook_, step, Mode::drill);
+      if (!drill.runs) {
         sink_.warning(step.where,
                       context + " does not name what it touches, so drills will skip it",
                       "set target = \"...\" (a [targets] entry) or when = \"real\" / \"drill\"");
@@ -595,6 +595,17 @@ class Validator {
       return;
     }
     const Step& producerStep = runbook_.steps[producer];
+    // Drill consistency: a step that runs in a drill cannot read outputs of
+    // one that a drill skips.
+    if (parsed_.stepKindKnown[site.index] && parsed_.stepKindKnown[producer] &&
+        decideStep(runbook_, consumer, Mode::drill).runs &&
+        !decideStep(runbook_, producerStep, Mode::drill).runs) {
+      sink_.warning(site.where,
+                    text + " in step " + inQuotes(consumer.id) + " reads an output of " +
+                        inQuotes(producerStep.id) + ", which drills skip",
+                    "give " + inQuotes(consumer.id) + " when = \"real\", or a drill twin of " +
+                        inQuotes(producerStep.id));
+    }
     if (producerStep.kind == StepKind::decision) {
       if (reference.name != "choice" && reference.name != "approver" &&
           reference.name != "rationale") {
@@ -631,18 +642,6 @@ class Validator {
                       inQuotes(producerStep.id) + " has no output " + inQuotes(reference.name),
                   std::move(hint));
       return;
-    }
-    // Drill consistency: a step that runs in a drill cannot read outputs of
-    // one that a drill skips.
-    const Step& consumerStep = runbook_.steps[site.index];
-    if (parsed_.stepKindKnown[site.index] && parsed_.stepKindKnown[producer] &&
-        decideStep(runbook_, consumerStep, Mode::drill).runs &&
-        !decideStep(runbook_, producerStep, Mode::drill).runs) {
-      sink_.warning(site.where,
-                    text + " in step " + inQuotes(consumerStep.id) + " reads an output of " +
-                        inQuotes(producerStep.id) + ", which drills skip",
-                    "give " + inQuotes(consumerStep.id) + " when = \"real\", or a drill twin of " +
-                        inQuotes(producerStep.id));
     }
   }
 

@@ -1,0 +1,73 @@
+#include "lifeboat/test_support/run_process.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "lifeboat/process/runner.hpp"
+
+namespace lifeboat::test_support {
+
+std::filesystem::path sourceDir() {
+  const char* value = std::getenv("LIFEBOAT_SOURCE_DIR");
+  return value != nullptr ? value : LIFEBOAT_TEST_SOURCE_DIR;
+}
+
+std::filesystem::path binaryDir() {
+  const char* value = std::getenv("LIFEBOAT_BINARY_DIR");
+  return value != nullptr ? value : LIFEBOAT_TEST_BINARY_DIR;
+}
+
+std::vector<std::string> ProcessResult::lines() const {
+  std::vector<std::string> result;
+  std::size_t start = 0;
+  while (start < out.size()) {
+    std::size_t end = out.find('\n', start);
+    if (end == std::string::npos) {
+      end = out.size();
+    }
+    result.push_back(out.substr(start, end - start));
+    start = end + 1;
+  }
+  return result;
+}
+
+std::string ProcessResult::lastLine() const {
+  const std::vector<std::string> all = lines();
+  return all.empty() ? std::string() : all.back();
+}
+
+ProcessResult runProcess(const std::vector<std::string>& argv, std::string_view input,
+                         const std::filesystem::path& workingDirectory,
+                         std::vector<std::pair<std::string, std::string>> environment) {
+  process::Command command;
+  command.argv = argv;
+  command.standardInput = std::string(input);
+  command.workingDirectory = workingDirectory.string();
+  command.environment = std::move(environment);
+  command.timeout = std::chrono::seconds(60);
+  command.maxCapturedBytes = 8 * 1024 * 1024;
+  process::PosixRunner runner;
+  Result<process::Outcome> outcome = runner.run(command);
+  if (!outcome) {
+    ADD_FAILURE() << outcome.error().message;
+    return {};
+  }
+  EXPECT_FALSE(outcome->timedOut) << argv.front() << " timed out";
+  ProcessResult result;
+  result.signal = outcome->signal;
+  result.exitCode = outcome->signal != 0 ? 128 + outcome->signal : outcome->exitCode;
+  result.out = std::move(outcome->standardOutput);
+  result.err = std::move(outcome->standardError);
+  return result;
+}
+
+ProcessResult runLifeboat(const std::vector<std::string>& arguments,
+                          const std::filesystem::path& workingDirectory,
+                          std::vector<std::pair<std::string, std::string>> environment) {
+  std::vector<std::string> argv{(binaryDir() / "bin" / "lifeboat").string()};
+  argv.insert(argv.end(), arguments.begin(), arguments.end());
+  return runProcess(argv, {}, workingDirectory, std::move(environment));
+}
+
+}  // namespace lifeboat::test_support
