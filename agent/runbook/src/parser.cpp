@@ -114,10 +114,15 @@ void parseObjectives(const Node& root, Runbook& runbook, DiagnosticSink& sink) {
     return;
   }
   TableReader reader(*table, "[objectives]", {"rto", "rpo"}, sink);
+  // A location stays line 0 when the key is not written at all.
   runbook.objectives.rto = reader.duration("rto");
-  runbook.objectives.rtoWhere = reader.where("rto");
+  if (reader.has("rto")) {
+    runbook.objectives.rtoWhere = reader.where("rto");
+  }
   runbook.objectives.rpo = reader.duration("rpo");
-  runbook.objectives.rpoWhere = reader.where("rpo");
+  if (reader.has("rpo")) {
+    runbook.objectives.rpoWhere = reader.where("rpo");
+  }
 }
 
 void parsePolicy(const Node& root, Runbook& runbook, DiagnosticSink& sink) {

@@ -666,7 +666,9 @@ class Validator {
                     "(the verdict will be unknown)",
                     "add measures = \"rpo\" to a step that reports rpo_seconds");
     }
-    if (!objectives.rto && !objectives.rpo && !runbook_.steps.empty()) {
+    // Only when none is written: a malformed one is already an error.
+    const bool written = objectives.rtoWhere.line != 0 || objectives.rpoWhere.line != 0;
+    if (!objectives.rto && !objectives.rpo && !written && !runbook_.steps.empty()) {
       sink_.warning(SourceLocation{1, 1}, "the runbook sets no recovery objectives",
                     "add [objectives] with rto and rpo so runs can be judged against them");
     }

@@ -35,7 +35,7 @@ struct Metadata {
 struct Objectives {
   std::optional<Milliseconds> rto;  // outage start -> last restores_service step ok
   std::optional<Milliseconds> rpo;  // data-loss window, from steps with measures = "rpo"
-  SourceLocation rtoWhere;
+  SourceLocation rtoWhere;          // line 0 when not written
   SourceLocation rpoWhere;
 };
 
