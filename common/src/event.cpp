@@ -11,10 +11,14 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::array<std::string_view, 12> kKnownTypes{
+constexpr std::array<std::string_view, 16> kKnownTypes{
     event_type::kRunStarted,
     event_type::kRunFinished,
+    event_type::kRunResumed,
+    event_type::kRunCancelling,
+    event_type::kPreflightFinished,
     event_type::kStepStarted,
+    event_type::kStepProcess,
     event_type::kStepOutput,
     event_type::kStepFinished,
     event_type::kObjectiveMeasured,

@@ -223,7 +223,7 @@ TEST(Timestamp, RejectsWhatWeDoNotWrite) {
 }
 
 TEST(EventTypes, ListIsCompleteAndKnown) {
-  EXPECT_EQ(knownEventTypes().size(), 12u);
+  EXPECT_EQ(knownEventTypes().size(), 16u);
   for (std::string_view type : knownEventTypes()) {
     EXPECT_TRUE(isKnownEventType(type)) << type;
   }

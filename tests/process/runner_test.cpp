@@ -254,6 +254,79 @@ TEST(PosixRunner, KillsAChildThatIgnoresSigtermAfterTheGrace) {
   EXPECT_LT(outcome.elapsed, 10s);
 }
 
+TEST(PosixRunner, CancelStopsTheWholeGroupPromptly) {
+  CancelSignal cancel;
+  Command command = shell("sleep 100 & echo $!; wait");
+  command.timeout = 60s;
+  command.killGrace = 10s;
+  command.cancel = &cancel;
+  // Cancel once the grandchild is known to run: its pid is the first line.
+  command.onLine = [&cancel](Stream, std::string_view) { cancel.trigger(); };
+  Outcome outcome = runOk(command);
+  EXPECT_TRUE(outcome.cancelled);
+  EXPECT_FALSE(outcome.timedOut);
+  EXPECT_FALSE(outcome.succeeded());
+  EXPECT_EQ(outcome.signal, SIGTERM);
+  EXPECT_LT(outcome.elapsed, 5s);
+  const auto lines = splitLines(outcome.standardOutput);
+  ASSERT_EQ(lines.size(), 1u) << outcome.standardOutput;
+  EXPECT_TRUE(processDies(std::stoi(lines[0])));
+}
+
+TEST(PosixRunner, CancelFromAnotherThreadWakesTheRunner) {
+  CancelSignal cancel;
+  Command command = program({"sleep", "100"});
+  command.timeout = 60s;
+  command.cancel = &cancel;
+  std::thread canceller([&cancel] {
+    std::this_thread::sleep_for(100ms);
+    cancel.trigger();
+  });
+  Outcome outcome = runOk(command);
+  canceller.join();
+  EXPECT_TRUE(outcome.cancelled);
+  EXPECT_EQ(outcome.signal, SIGTERM);
+  EXPECT_LT(outcome.elapsed, 5s);
+}
+
+TEST(PosixRunner, AlreadyCancelledStopsTheChildAtOnce) {
+  CancelSignal cancel;
+  cancel.trigger();
+  Command command = program({"sleep", "100"});
+  command.cancel = &cancel;
+  Outcome outcome = runOk(command);
+  EXPECT_TRUE(outcome.cancelled);
+  EXPECT_LT(outcome.elapsed, 5s);
+}
+
+TEST(PosixRunner, ReportsTheProcessGroupAsSoonAsTheChildStarts) {
+  pid_t reported = 0;
+  bool outputSeenFirst = false;
+  Command command = shell("echo hello");
+  command.onStarted = [&reported](pid_t group) { reported = group; };
+  command.onLine = [&](Stream, std::string_view) { outputSeenFirst = reported == 0; };
+  Outcome outcome = runOk(command);
+  EXPECT_GT(reported, 0);
+  EXPECT_EQ(reported, outcome.processGroup);
+  EXPECT_FALSE(outputSeenFirst);
+}
+
+TEST(CancelSignal, WaitForReturnsWhenTriggeredOrAfterTheDuration) {
+  CancelSignal cancel;
+  EXPECT_FALSE(cancel.waitFor(20ms));
+  std::thread trigger([&cancel] {
+    std::this_thread::sleep_for(50ms);
+    cancel.trigger();
+  });
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_TRUE(cancel.waitFor(30s));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 10s);
+  trigger.join();
+  EXPECT_TRUE(cancel.triggered());
+  cancel.trigger();  // idempotent
+  EXPECT_TRUE(cancel.waitFor(0ms));
+}
+
 TEST(PosixRunner, DoesNotWaitForeverForABackgroundProcessHoldingThePipes) {
   Command command = shell("sleep 30 & echo $!");
   command.timeout = 20s;

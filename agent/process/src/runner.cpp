@@ -256,8 +256,13 @@ class Supervisor {
     while (!reaped_ || readers_[0].fd.valid() || readers_[1].fd.valid()) {
       Clock::time_point now = Clock::now();
       if (!reaped_) {
-        if (!outcome_.timedOut && now >= deadline) {
+        const bool stopping = outcome_.timedOut || outcome_.cancelled;
+        if (!stopping && now >= deadline) {
           outcome_.timedOut = true;
+          ::kill(-pid_, SIGTERM);
+          killDeadline = now + clamped(command_.killGrace);
+        } else if (!stopping && command_.cancel != nullptr && command_.cancel->triggered()) {
+          outcome_.cancelled = true;
           ::kill(-pid_, SIGTERM);
           killDeadline = now + clamped(command_.killGrace);
         }
@@ -273,8 +278,10 @@ class Supervisor {
 
       Clock::time_point wakeAt = now + Milliseconds(60'000);
       if (!reaped_) {
-        wakeAt = std::min(wakeAt, outcome_.timedOut ? killDeadline : deadline);
-        if (!pidfd_.valid()) {
+        const bool stopping = outcome_.timedOut || outcome_.cancelled;
+        wakeAt = std::min(wakeAt, stopping ? killDeadline : deadline);
+        if (!pidfd_.valid() || (!stopping && command_.cancel != nullptr &&
+                                command_.cancel->fd() < 0)) {
           wakeAt = std::min(wakeAt, now + kExitPollInterval);
         }
       } else {
@@ -294,7 +301,7 @@ class Supervisor {
 
  private:
   void waitForActivity(int timeoutMs) {
-    std::array<pollfd, 4> fds{};
+    std::array<pollfd, 5> fds{};
     std::size_t count = 0;
     const auto add = [&](const UniqueFd& fd, short events) {
       if (fd.valid()) {
@@ -306,6 +313,10 @@ class Supervisor {
     add(input_, POLLOUT);
     if (!reaped_) {
       add(pidfd_, POLLIN);
+      if (command_.cancel != nullptr && command_.cancel->fd() >= 0 && !outcome_.cancelled &&
+          !outcome_.timedOut) {
+        fds[count++] = pollfd{command_.cancel->fd(), POLLIN, 0};
+      }
     }
     if (::poll(fds.data(), count, timeoutMs) < 0) {
       return;  // EINTR: the loop re-evaluates its deadlines
@@ -426,7 +437,7 @@ class Supervisor {
 
   void finishChild() {
     outcome_.elapsed = std::chrono::duration_cast<Milliseconds>(Clock::now() - started_);
-    if (outcome_.timedOut) {
+    if (outcome_.timedOut || outcome_.cancelled) {
       // Whatever the child started in its group dies with it. A descendant
       // that left the group (setsid, setpgid) is beyond our reach here; the
       // journaled group id is how `resume` finds what it can.
@@ -592,6 +603,9 @@ Result<Outcome> PosixRunner::run(const Command& command) {
 
   Supervisor supervisor(command, pid, std::move(input->second), std::move(output->first),
                         std::move(error->first), started);
+  if (command.onStarted) {
+    command.onStarted(pid);
+  }
   return supervisor.supervise();
 }
 

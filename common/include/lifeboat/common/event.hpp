@@ -39,7 +39,11 @@ using Timestamp = std::chrono::sys_time<std::chrono::milliseconds>;
 namespace event_type {
 inline constexpr std::string_view kRunStarted = "run.started";
 inline constexpr std::string_view kRunFinished = "run.finished";
+inline constexpr std::string_view kRunResumed = "run.resumed";
+inline constexpr std::string_view kRunCancelling = "run.cancelling";
+inline constexpr std::string_view kPreflightFinished = "preflight.finished";
 inline constexpr std::string_view kStepStarted = "step.started";
+inline constexpr std::string_view kStepProcess = "step.process";
 inline constexpr std::string_view kStepOutput = "step.output";
 inline constexpr std::string_view kStepFinished = "step.finished";
 inline constexpr std::string_view kObjectiveMeasured = "objective.measured";

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "lifeboat/common/result.hpp"
+#include "lifeboat/process/cancel_signal.hpp"
 
 namespace lifeboat::process {
 
@@ -45,19 +46,30 @@ struct Command {
   // 1 MiB arrives in 1 MiB pieces. If it throws, the child's group is killed
   // and reaped, and the exception propagates to the caller of run().
   std::function<void(Stream, std::string_view line)> onLine;
+  // Called once, on the calling thread, right after the child started and
+  // before its output is read, with its process group id (the engine
+  // journals it so that `resume` can stop what a crashed agent left behind).
+  // If it throws, the child's group is killed and reaped, and the exception
+  // propagates to the caller of run().
+  std::function<void(pid_t processGroup)> onStarted;
+  // When set and triggered (before or during the run), the child's group is
+  // stopped as on a timeout: SIGTERM, then SIGKILL after killGrace; the
+  // Outcome says `cancelled`. Not owned; must outlive run().
+  const CancelSignal* cancel = nullptr;
 };
 
 struct Outcome {
   int exitCode = -1;  // when the child exited; -1 when a signal ended it
   int signal = 0;     // the signal that ended the child, 0 when it exited
   bool timedOut = false;
+  bool cancelled = false;  // stopped because Command::cancel was triggered
   bool outputTruncated = false;  // a stream went past maxCapturedBytes
   pid_t processGroup = 0;
   Milliseconds elapsed{0};
   std::string standardOutput;
   std::string standardError;
 
-  bool succeeded() const { return !timedOut && signal == 0 && exitCode == 0; }
+  bool succeeded() const { return !timedOut && !cancelled && signal == 0 && exitCode == 0; }
 };
 
 // Interface so that tests of higher layers can substitute a fake runner.
