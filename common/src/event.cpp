@@ -12,21 +12,11 @@ namespace json = boost::json;
 namespace {
 
 constexpr std::array<std::string_view, 16> kKnownTypes{
-    event_type::kRunStarted,
-    event_type::kRunFinished,
-    event_type::kRunResumed,
-    event_type::kRunCancelling,
-    event_type::kPreflightFinished,
-    event_type::kStepStarted,
-    event_type::kStepProcess,
-    event_type::kStepOutput,
-    event_type::kStepFinished,
-    event_type::kObjectiveMeasured,
-    event_type::kObjectiveEvaluated,
-    event_type::kDecisionRequested,
-    event_type::kDecisionMade,
-    event_type::kNotifyRequested,
-    event_type::kHello,
+    event_type::kRunStarted,        event_type::kRunFinished,        event_type::kRunResumed,
+    event_type::kRunCancelling,     event_type::kPreflightFinished,  event_type::kStepStarted,
+    event_type::kStepProcess,       event_type::kStepOutput,         event_type::kStepFinished,
+    event_type::kObjectiveMeasured, event_type::kObjectiveEvaluated, event_type::kDecisionRequested,
+    event_type::kDecisionMade,      event_type::kNotifyRequested,    event_type::kHello,
     event_type::kHeartbeat,
 };
 

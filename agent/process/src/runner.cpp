@@ -280,8 +280,8 @@ class Supervisor {
       if (!reaped_) {
         const bool stopping = outcome_.timedOut || outcome_.cancelled;
         wakeAt = std::min(wakeAt, stopping ? killDeadline : deadline);
-        if (!pidfd_.valid() || (!stopping && command_.cancel != nullptr &&
-                                command_.cancel->fd() < 0)) {
+        if (!pidfd_.valid() ||
+            (!stopping && command_.cancel != nullptr && command_.cancel->fd() < 0)) {
           wakeAt = std::min(wakeAt, now + kExitPollInterval);
         }
       } else {

@@ -62,7 +62,7 @@ struct Outcome {
   int exitCode = -1;  // when the child exited; -1 when a signal ended it
   int signal = 0;     // the signal that ended the child, 0 when it exited
   bool timedOut = false;
-  bool cancelled = false;  // stopped because Command::cancel was triggered
+  bool cancelled = false;        // stopped because Command::cancel was triggered
   bool outputTruncated = false;  // a stream went past maxCapturedBytes
   pid_t processGroup = 0;
   Milliseconds elapsed{0};
