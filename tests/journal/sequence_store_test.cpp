@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "test_dir.hpp"
@@ -57,6 +58,20 @@ TEST_F(SequenceStoreTest, MonotonicAcrossRestartsNeverReusing) {
       EXPECT_GT(value, last);
       last = value;
     }
+  }
+}
+
+// Two agent processes on one state directory (two runs of different services
+// at once) each reserve blocks; no number may be handed out twice.
+TEST_F(SequenceStoreTest, TwoStoresOnOneDirectoryNeverShareANumber) {
+  Result<SequenceStore> first = SequenceStore::open(dir_, 3);
+  Result<SequenceStore> second = SequenceStore::open(dir_, 3);
+  ASSERT_TRUE(first.ok() && second.ok());
+  std::set<std::uint64_t> seen;
+  for (int round = 0; round < 20; ++round) {
+    SequenceStore& store = (round % 3 == 0) ? *second : *first;
+    const std::uint64_t value = nextOf(store);
+    EXPECT_TRUE(seen.insert(value).second) << "number " << value << " handed out twice";
   }
 }
 

@@ -10,7 +10,9 @@
 #include "lifeboat/plugin_host/catalog.hpp"
 #include "lifeboat/process/runner.hpp"
 #include "lifeboat/runbook/plan.hpp"
+#include "options.hpp"
 #include "plan_render.hpp"
+#include "run_commands.hpp"
 #include "runbook_files.hpp"
 
 #ifndef LIFEBOAT_VERSION
@@ -19,57 +21,6 @@
 
 namespace lifeboat::cli {
 namespace {
-
-constexpr int kExitOk = 0;
-constexpr int kExitInvalid = 2;
-
-struct CommonOptions {
-  std::vector<std::string> pluginDirectories;
-  std::vector<std::string> variables;  // NAME=VALUE
-  std::string output = "text";
-};
-
-void addCommonOptions(CLI::App& command, CommonOptions& options) {
-  command.add_option("--plugins-dir", options.pluginDirectories,
-                     "Directory to search for plugins first (repeatable)");
-  command.add_option("--var", options.variables,
-                     "Set a runbook variable, NAME=VALUE (repeatable; overrides [vars])");
-  command.add_option("--output", options.output, "Output format")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->default_str("text");
-}
-
-std::optional<std::vector<std::pair<std::string, std::string>>> parseVariables(
-    const std::vector<std::string>& raw) {
-  std::vector<std::pair<std::string, std::string>> variables;
-  for (const std::string& entry : raw) {
-    const std::size_t equals = entry.find('=');
-    if (equals == std::string::npos || equals == 0) {
-      std::cerr << "lifeboat: error: --var " << entry.substr(0, entry.find('='))
-                << " must look like NAME=VALUE\n";
-      return std::nullopt;
-    }
-    const std::string name = entry.substr(0, equals);
-    const bool valid =
-        !(name[0] >= '0' && name[0] <= '9') && std::all_of(name.begin(), name.end(), [](char c) {
-          return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                 c == '_';
-        });
-    if (!valid) {
-      std::cerr << "lifeboat: error: --var name '" << name
-                << "' is not valid: use letters, digits and '_', not starting with a digit\n";
-      return std::nullopt;
-    }
-    variables.emplace_back(name, entry.substr(equals + 1));
-  }
-  return variables;
-}
-
-plugin_host::SearchPath searchPath(const CommonOptions& options) {
-  std::vector<std::filesystem::path> directories(options.pluginDirectories.begin(),
-                                                 options.pluginDirectories.end());
-  return plugin_host::defaultSearchPath(directories);
-}
 
 boost::json::object diagnosticsJson(const LoadedFile& file) {
   boost::json::array diagnostics;
@@ -186,6 +137,7 @@ int run(int argc, char** argv) {
       ->excludes(drillFlag);
   addCommonOptions(*plan, planOptions);
 
+  RunCommands runCommands(app);
   CLI::App* version = app.add_subcommand("version", "Print the version");
 
   try {
@@ -199,6 +151,9 @@ int run(int argc, char** argv) {
   }
   if (plan->parsed()) {
     return runPlan(planFile, planOptions, drill, real);
+  }
+  if (std::optional<int> code = runCommands.dispatch()) {
+    return *code;
   }
   if (version->parsed()) {
     std::cout << "lifeboat " LIFEBOAT_VERSION << '\n';

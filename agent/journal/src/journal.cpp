@@ -113,7 +113,7 @@ Result<Journal> Journal::open(const std::filesystem::path& file) {
   return Journal(fd, file, size - *keep);
 }
 
-Result<Done> Journal::append(const Event& event) {
+Result<Done> Journal::append(const Event& event, Sync sync) {
   if (broken_ || fd_ < 0) {
     return Error{"journal " + path_.string() + " is unusable after an earlier failed append",
                  "reopen the journal (that removes a partial last line) and retry"};
@@ -139,6 +139,9 @@ Result<Done> Journal::append(const Event& event) {
     }
     return detail::systemError("cannot append to journal", path_,
                                "check free space on the state directory's file system");
+  }
+  if (sync == Sync::later) {
+    return Done{};
   }
   if (::fsync(fd_) != 0) {
     // After a failed fsync the kernel may have dropped the dirty pages: we no

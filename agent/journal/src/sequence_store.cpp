@@ -1,8 +1,11 @@
 #include "lifeboat/journal/sequence_store.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <limits>
 #include <string>
@@ -43,25 +46,12 @@ Result<std::uint64_t> persist(const std::filesystem::path& directory, std::uint6
   return value;
 }
 
-}  // namespace
-
-SequenceStore::SequenceStore(std::filesystem::path directory, std::uint64_t blockSize,
-                             std::uint64_t next)
-    : directory_(std::move(directory)), blockSize_(blockSize), next_(next), limit_(next) {}
-
-Result<SequenceStore> SequenceStore::open(const std::filesystem::path& stateDirectory,
-                                          std::uint64_t blockSize) {
-  if (blockSize == 0) {
-    return Error{"sequence block size must be at least 1", ""};
-  }
-  const std::filesystem::path file = stateDirectory / kSequenceFileName;
+// The number stored in <directory>/seq: 1 when there is no file yet.
+Result<std::uint64_t> readStored(const std::filesystem::path& directory) {
+  const std::filesystem::path file = directory / kSequenceFileName;
   std::error_code ec;
-  if (!std::filesystem::is_directory(stateDirectory, ec)) {
-    return Error{"state directory " + stateDirectory.string() + " does not exist",
-                 "create it, or pass --state-dir"};
-  }
   if (!std::filesystem::exists(file, ec)) {
-    return SequenceStore(stateDirectory, blockSize, 1);
+    return std::uint64_t{1};
   }
   Result<std::string> text = detail::readWholeFile(file);
   if (!text) {
@@ -78,7 +68,59 @@ Result<SequenceStore> SequenceStore::open(const std::filesystem::path& stateDire
                  "restore it, or write a number above the highest seq this agent ever sent; "
                  "starting over would reuse sequence numbers"};
   }
-  return SequenceStore(stateDirectory, blockSize, next);
+  return next;
+}
+
+// Holds an exclusive flock on <directory>/seq.lock, so that two agent
+// processes sharing a state directory (two runs at once) never reserve the
+// same block.
+class ReservationLock {
+ public:
+  explicit ReservationLock(const std::filesystem::path& directory)
+      : fd_(::open((directory / "seq.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600)) {
+    if (fd_ >= 0) {
+      int result;
+      do {
+        result = ::flock(fd_, LOCK_EX);
+      } while (result != 0 && errno == EINTR);
+      locked_ = result == 0;
+    }
+  }
+  ReservationLock(const ReservationLock&) = delete;
+  ReservationLock& operator=(const ReservationLock&) = delete;
+  ~ReservationLock() {
+    if (fd_ >= 0) {
+      ::close(fd_);  // releases the lock
+    }
+  }
+  bool locked() const { return locked_; }
+
+ private:
+  int fd_;
+  bool locked_ = false;
+};
+
+}  // namespace
+
+SequenceStore::SequenceStore(std::filesystem::path directory, std::uint64_t blockSize,
+                             std::uint64_t next)
+    : directory_(std::move(directory)), blockSize_(blockSize), next_(next), limit_(next) {}
+
+Result<SequenceStore> SequenceStore::open(const std::filesystem::path& stateDirectory,
+                                          std::uint64_t blockSize) {
+  if (blockSize == 0) {
+    return Error{"sequence block size must be at least 1", ""};
+  }
+  std::error_code ec;
+  if (!std::filesystem::is_directory(stateDirectory, ec)) {
+    return Error{"state directory " + stateDirectory.string() + " does not exist",
+                 "create it, or pass --state-dir"};
+  }
+  Result<std::uint64_t> next = readStored(stateDirectory);
+  if (!next) {
+    return next.error();
+  }
+  return SequenceStore(stateDirectory, blockSize, *next);
 }
 
 Result<std::uint64_t> SequenceStore::next() {
@@ -86,7 +128,21 @@ Result<std::uint64_t> SequenceStore::next() {
     if (limit_ > std::numeric_limits<std::uint64_t>::max() - blockSize_) {
       return Error{"event sequence numbers are exhausted in " + directory_.string(), ""};
     }
-    Result<std::uint64_t> reserved = persist(directory_, limit_ + blockSize_);
+    ReservationLock lock(directory_);
+    if (!lock.locked()) {
+      return detail::systemError("cannot lock", directory_ / "seq.lock",
+                                 "check that the state directory is writable");
+    }
+    // Another process may have reserved blocks since we last looked.
+    Result<std::uint64_t> stored = readStored(directory_);
+    if (!stored) {
+      return stored.error();
+    }
+    next_ = std::max(next_, *stored);
+    if (next_ > std::numeric_limits<std::uint64_t>::max() - blockSize_) {
+      return Error{"event sequence numbers are exhausted in " + directory_.string(), ""};
+    }
+    Result<std::uint64_t> reserved = persist(directory_, next_ + blockSize_);
     if (!reserved) {
       return reserved.error();
     }

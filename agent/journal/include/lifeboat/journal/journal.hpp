@@ -49,7 +49,12 @@ class Journal {
   // kMaxEventLineBytes (readers would reject it). After a failed write or
   // fsync the journal refuses further appends: the file may end in a partial
   // line, and reopening it cuts that off.
-  Result<Done> append(const Event& event);
+  //
+  // With Sync::later the line is written but not fsynced: it becomes durable
+  // with the next Sync::now append (fsync covers the whole file). The engine
+  // uses it for high-volume events (child output) that no effect depends on.
+  enum class Sync { now, later };
+  Result<Done> append(const Event& event, Sync sync = Sync::now);
 
   const std::filesystem::path& path() const { return path_; }
 

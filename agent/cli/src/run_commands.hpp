@@ -1,0 +1,57 @@
+#pragma once
+// The subcommands that execute runs and read them back: run, drill, resume,
+// cancel, runs, show, report.
+
+#include <CLI/CLI.hpp>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "options.hpp"
+
+namespace lifeboat::cli {
+
+class RunCommands {
+ public:
+  // Adds the subcommands to `app`.
+  explicit RunCommands(CLI::App& app);
+
+  // The exit code when one of these subcommands was chosen.
+  std::optional<int> dispatch();
+
+ private:
+  struct ExecutionOptions {
+    CommonOptions common;
+    std::optional<std::string> stateDirectory;
+    bool yes = false;
+    std::string outageStart;
+    std::vector<std::string> decide;  // STEP=OPTION
+    std::string rationale;
+    std::string approver;
+  };
+
+  int runOrDrill(bool drill);
+  int resume();
+  int cancel();
+  int listRuns();
+  int show();
+  int report();
+
+  CLI::App* run_ = nullptr;
+  CLI::App* drill_ = nullptr;
+  CLI::App* resume_ = nullptr;
+  CLI::App* cancel_ = nullptr;
+  CLI::App* runs_ = nullptr;
+  CLI::App* show_ = nullptr;
+  CLI::App* report_ = nullptr;
+
+  ExecutionOptions execution_;
+  std::string runbookFile_;
+  std::string runId_;
+  std::vector<std::string> resolve_;  // STEP=rerun|done|failed
+  std::string format_ = "json";
+  std::string outputFile_;
+};
+
+}  // namespace lifeboat::cli
