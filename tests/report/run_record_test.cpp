@@ -40,7 +40,7 @@ TEST(RunRecordTest, PassedDrillHasTheRunTheStepsInPlanOrderAndMetObjectives) {
   EXPECT_EQ(record.outageStart, at(-2000));
   EXPECT_EQ(record.outageStartSource, "trigger");
   EXPECT_EQ(record.finishedAt, at(9000));
-  EXPECT_EQ(record.outcome, Outcome::kDone);
+  EXPECT_EQ(record.outcome, Outcome::done);
   EXPECT_EQ(record.exitCode, 0);
   EXPECT_EQ(record.cleanup, "ok");
   EXPECT_EQ(record.variables.at("region"), "eu-central-1");
@@ -57,7 +57,7 @@ TEST(RunRecordTest, PassedDrillHasTheRunTheStepsInPlanOrderAndMetObjectives) {
   EXPECT_EQ(promote.target, "standby");
   EXPECT_EQ(promote.wave, 2);
   EXPECT_TRUE(promote.hasRollback);
-  EXPECT_EQ(promote.execution.status, StepStatus::kOk);
+  EXPECT_EQ(promote.execution.status, StepStatus::ok);
   EXPECT_EQ(promote.execution.startedAt, at(1200));
   EXPECT_EQ(promote.execution.finishedAt, at(4200));
   EXPECT_EQ(promote.execution.durationMs, 3000);
@@ -66,7 +66,7 @@ TEST(RunRecordTest, PassedDrillHasTheRunTheStepsInPlanOrderAndMetObjectives) {
 
   const StepRecord& fence = step(record, "fence");
   EXPECT_FALSE(fence.runs);
-  EXPECT_EQ(fence.execution.status, StepStatus::kSkipped);
+  EXPECT_EQ(fence.execution.status, StepStatus::skipped);
   EXPECT_THAT(fence.execution.reason, HasSubstr("real failovers only"));
   EXPECT_FALSE(fence.execution.started());
 
@@ -75,20 +75,20 @@ TEST(RunRecordTest, PassedDrillHasTheRunTheStepsInPlanOrderAndMetObjectives) {
   EXPECT_EQ(step(record, "verify").execution.httpStatus, 200);
   const StepRecord& dropCopy = step(record, "drop-copy");
   EXPECT_TRUE(dropCopy.cleanup);
-  EXPECT_EQ(dropCopy.execution.phase, Phase::kCleanup);
-  EXPECT_EQ(dropCopy.execution.status, StepStatus::kOk);
+  EXPECT_EQ(dropCopy.execution.phase, Phase::cleanup);
+  EXPECT_EQ(dropCopy.execution.status, StepStatus::ok);
 
   ASSERT_EQ(record.objectives.size(), 2u);
   const ObjectiveRecord* rto = record.findObjective("rto");
   ASSERT_NE(rto, nullptr);
-  EXPECT_EQ(rto->verdict, Verdict::kMet);
+  EXPECT_EQ(rto->verdict, Verdict::met);
   EXPECT_EQ(rto->targetMs, 300000);
   EXPECT_EQ(rto->valueMs, 9500);
   EXPECT_EQ(rto->source, "verify");
   EXPECT_EQ(rto->restoredAt, at(7500));
   const ObjectiveRecord* rpo = record.findObjective("rpo");
   ASSERT_NE(rpo, nullptr);
-  EXPECT_EQ(rpo->verdict, Verdict::kMet);
+  EXPECT_EQ(rpo->verdict, Verdict::met);
   EXPECT_EQ(rpo->valueMs, 2500);
 
   ASSERT_EQ(record.notifications.size(), 1u);
@@ -103,31 +103,31 @@ TEST(RunRecordTest, PassedDrillHasTheRunTheStepsInPlanOrderAndMetObjectives) {
 TEST(RunRecordTest, FailedRealRunKeepsTheFailureTheRollbackAndTheDecision) {
   RunRecord record = build(testing::failedRealRunWithRollback());
   EXPECT_FALSE(record.drill);
-  EXPECT_EQ(record.outcome, Outcome::kFailed);
+  EXPECT_EQ(record.outcome, Outcome::failed);
   EXPECT_EQ(record.exitCode, 1);
   EXPECT_TRUE(record.rolledBack);
   EXPECT_THAT(record.failedSteps, ElementsAre("switch"));
   EXPECT_EQ(record.outageStartSource, "run_start");
 
   const StepRecord& sw = step(record, "switch");
-  EXPECT_EQ(sw.execution.status, StepStatus::kFailed);
+  EXPECT_EQ(sw.execution.status, StepStatus::failed);
   EXPECT_EQ(sw.execution.attempts, 2);
   EXPECT_EQ(sw.execution.startedAt, at(22900));  // the first attempt's start
   EXPECT_EQ(sw.execution.exitCode, 3);
   EXPECT_EQ(sw.execution.error, "switch-vip exited with 3");
 
   const StepRecord& promote = step(record, "promote");
-  EXPECT_EQ(promote.execution.status, StepStatus::kOk);
+  EXPECT_EQ(promote.execution.status, StepStatus::ok);
   ASSERT_TRUE(promote.rollback.has_value());
-  EXPECT_EQ(promote.rollback->phase, Phase::kRollback);
-  EXPECT_EQ(promote.rollback->status, StepStatus::kOk);
+  EXPECT_EQ(promote.rollback->phase, Phase::rollback);
+  EXPECT_EQ(promote.rollback->status, StepStatus::ok);
   EXPECT_EQ(promote.rollback->startedAt, at(25000));
 
-  EXPECT_EQ(step(record, "verify").execution.status, StepStatus::kNotRun);
+  EXPECT_EQ(step(record, "verify").execution.status, StepStatus::notRun);
 
   const ObjectiveRecord* rto = record.findObjective("rto");
   ASSERT_NE(rto, nullptr);
-  EXPECT_EQ(rto->verdict, Verdict::kUnknown);
+  EXPECT_EQ(rto->verdict, Verdict::unknown);
   EXPECT_FALSE(rto->valueMs.has_value());
 
   ASSERT_EQ(record.decisions.size(), 1u);
@@ -150,29 +150,29 @@ TEST(RunRecordTest, FailedRealRunKeepsTheFailureTheRollbackAndTheDecision) {
 
 TEST(RunRecordTest, UnmeasuredRpoIsUnknown) {
   RunRecord record = build(testing::runWithUnknownRpo());
-  EXPECT_EQ(record.outcome, Outcome::kDone);
+  EXPECT_EQ(record.outcome, Outcome::done);
   EXPECT_EQ(record.exitCode, 3);
-  EXPECT_EQ(record.findObjective("rto")->verdict, Verdict::kMet);
+  EXPECT_EQ(record.findObjective("rto")->verdict, Verdict::met);
   const ObjectiveRecord* rpo = record.findObjective("rpo");
   ASSERT_NE(rpo, nullptr);
-  EXPECT_EQ(rpo->verdict, Verdict::kUnknown);
+  EXPECT_EQ(rpo->verdict, Verdict::unknown);
   EXPECT_TRUE(rpo->evaluated);
   EXPECT_FALSE(rpo->valueMs.has_value());
 }
 
 TEST(RunRecordTest, InterruptedAndResumedRunIsRunningWithTheResumeRecorded) {
   RunRecord record = build(testing::interruptedAndResumedRun());
-  EXPECT_EQ(record.outcome, Outcome::kRunning);
+  EXPECT_EQ(record.outcome, Outcome::running);
   EXPECT_FALSE(record.exitCode.has_value());
   EXPECT_FALSE(record.finishedAt.has_value());
   EXPECT_EQ(record.lastEventAt, at(61200));
 
   const StepRecord& b = step(record, "b");
-  EXPECT_EQ(b.execution.status, StepStatus::kOk);
+  EXPECT_EQ(b.execution.status, StepStatus::ok);
   EXPECT_EQ(b.execution.startedAt, at(700));  // first step.started, before the crash
   EXPECT_EQ(b.execution.finishedAt, at(61100));
   EXPECT_EQ(b.execution.resolution, "rerun");
-  EXPECT_EQ(step(record, "c").execution.status, StepStatus::kInterrupted);
+  EXPECT_EQ(step(record, "c").execution.status, StepStatus::interrupted);
 
   ASSERT_EQ(record.resumes.size(), 1u);
   EXPECT_EQ(record.resumes[0].at, at(60000));
@@ -183,7 +183,7 @@ TEST(RunRecordTest, InterruptedAndResumedRunIsRunningWithTheResumeRecorded) {
   EXPECT_THAT(record.resumes[0].orphansStopped, ElementsAre(4242));
 
   // Objectives never evaluated: not measured is not met.
-  EXPECT_EQ(record.findObjective("rto")->verdict, Verdict::kUnknown);
+  EXPECT_EQ(record.findObjective("rto")->verdict, Verdict::unknown);
 }
 
 TEST(RunRecordTest, AStepStartedInAFinishedRunWithoutItsEndIsInterrupted) {
@@ -193,10 +193,10 @@ TEST(RunRecordTest, AStepStartedInAFinishedRunWithoutItsEndIsInterrupted) {
   journal.runCancelling(20, "signal", 15);
   journal.runFinished(30, "interrupted", 4);
   RunRecord record = build(journal.events());
-  EXPECT_EQ(record.outcome, Outcome::kInterrupted);
+  EXPECT_EQ(record.outcome, Outcome::interrupted);
   EXPECT_EQ(record.exitCode, 4);
-  EXPECT_EQ(step(record, "a").execution.status, StepStatus::kInterrupted);
-  EXPECT_EQ(step(record, "b").execution.status, StepStatus::kNotRun);
+  EXPECT_EQ(step(record, "a").execution.status, StepStatus::interrupted);
+  EXPECT_EQ(step(record, "b").execution.status, StepStatus::notRun);
   ASSERT_TRUE(record.cancellation.has_value());
   EXPECT_EQ(record.cancellation->reason, "signal");
   EXPECT_EQ(record.cancellation->signal, "15");
@@ -215,11 +215,11 @@ TEST(RunRecordTest, ResumeResolutionsMarkInterruptedSteps) {
       });
   journal.runFinished(2000, "failed", 1, {"b"});
   RunRecord record = build(journal.events());
-  EXPECT_EQ(step(record, "a").execution.status, StepStatus::kOk);
+  EXPECT_EQ(step(record, "a").execution.status, StepStatus::ok);
   EXPECT_EQ(step(record, "a").execution.resolution, "mark_done");
-  EXPECT_EQ(step(record, "b").execution.status, StepStatus::kFailed);
+  EXPECT_EQ(step(record, "b").execution.status, StepStatus::failed);
   EXPECT_THAT(step(record, "b").execution.error, HasSubstr("marked failed"));
-  EXPECT_EQ(record.outcome, Outcome::kFailed);
+  EXPECT_EQ(record.outcome, Outcome::failed);
 }
 
 TEST(RunRecordTest, ARunFinishedBeforeAResumeIsRunningAgain) {
@@ -229,7 +229,7 @@ TEST(RunRecordTest, ARunFinishedBeforeAResumeIsRunningAgain) {
   journal.runFinished(20, "interrupted", 4);
   journal.runResumed(1000, boost::json::array{});
   RunRecord record = build(journal.events());
-  EXPECT_EQ(record.outcome, Outcome::kRunning);
+  EXPECT_EQ(record.outcome, Outcome::running);
   EXPECT_FALSE(record.exitCode.has_value());
 }
 
@@ -243,9 +243,9 @@ TEST(RunRecordTest, IgnoresUnknownTypesMembersAndAgentLevelEvents) {
   journal.stepFinished(20, "a", "ok", 10, boost::json::object{{"novel", true}, {"exit_code", "0"}});
   journal.runFinished(30, "done", 0);
   RunRecord record = build(journal.events());
-  EXPECT_EQ(step(record, "a").execution.status, StepStatus::kOk);
+  EXPECT_EQ(step(record, "a").execution.status, StepStatus::ok);
   EXPECT_FALSE(step(record, "a").execution.exitCode.has_value());  // a string is not a code
-  EXPECT_EQ(record.outcome, Outcome::kDone);
+  EXPECT_EQ(record.outcome, Outcome::done);
 }
 
 TEST(RunRecordTest, StepsTheJournalNamesButThePlanDoesNotAreKept) {
@@ -257,9 +257,9 @@ TEST(RunRecordTest, StepsTheJournalNamesButThePlanDoesNotAreKept) {
   RunRecord record = build(journal.events());
   ASSERT_EQ(record.steps.size(), 3u);
   EXPECT_FALSE(step(record, "ghost").inPlan);
-  EXPECT_EQ(step(record, "ghost").execution.status, StepStatus::kTimedOut);
+  EXPECT_EQ(step(record, "ghost").execution.status, StepStatus::timedOut);
   EXPECT_EQ(step(record, "late").execution.startedAt, at(25));
-  EXPECT_EQ(step(record, "a").execution.status, StepStatus::kNotRun);
+  EXPECT_EQ(step(record, "a").execution.status, StepStatus::notRun);
 }
 
 TEST(RunRecordTest, UnknownStatusesNeverLookGood) {
@@ -272,9 +272,9 @@ TEST(RunRecordTest, UnknownStatusesNeverLookGood) {
               boost::json::object{{"objective", "rto"}, {"target_ms", 1000}, {"verdict", "met"}});
   journal.runFinished(30, "triumphant", 0);
   RunRecord record = build(journal.events());
-  EXPECT_EQ(step(record, "a").execution.status, StepStatus::kFailed);
-  EXPECT_EQ(record.findObjective("rto")->verdict, Verdict::kUnknown);
-  EXPECT_EQ(record.outcome, Outcome::kFailed);
+  EXPECT_EQ(step(record, "a").execution.status, StepStatus::failed);
+  EXPECT_EQ(record.findObjective("rto")->verdict, Verdict::unknown);
+  EXPECT_EQ(record.outcome, Outcome::failed);
 }
 
 TEST(RunRecordTest, RefusesWhatIsNotOneRunsJournal) {

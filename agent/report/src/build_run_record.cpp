@@ -22,43 +22,43 @@ namespace {
 
 Outcome parseOutcome(std::string_view text) {
   if (text == "done") {
-    return Outcome::kDone;
+    return Outcome::done;
   }
   if (text == "incomplete") {
-    return Outcome::kIncomplete;
+    return Outcome::incomplete;
   }
   if (text == "interrupted") {
-    return Outcome::kInterrupted;
+    return Outcome::interrupted;
   }
   // "failed", and anything this reader does not know: never report success
   // it cannot vouch for.
-  return Outcome::kFailed;
+  return Outcome::failed;
 }
 
 StepStatus parseStatus(std::string_view text) {
   if (text == "ok") {
-    return StepStatus::kOk;
+    return StepStatus::ok;
   }
   if (text == "timed_out") {
-    return StepStatus::kTimedOut;
+    return StepStatus::timedOut;
   }
   if (text == "cancelled") {
-    return StepStatus::kCancelled;
+    return StepStatus::cancelled;
   }
   if (text == "skipped") {
-    return StepStatus::kSkipped;
+    return StepStatus::skipped;
   }
-  return StepStatus::kFailed;
+  return StepStatus::failed;
 }
 
 Verdict parseVerdict(std::string_view text) {
   if (text == "met") {
-    return Verdict::kMet;
+    return Verdict::met;
   }
   if (text == "breached") {
-    return Verdict::kBreached;
+    return Verdict::breached;
   }
-  return Verdict::kUnknown;
+  return Verdict::unknown;
 }
 
 // "rto_ms" -> "rto"
@@ -151,7 +151,7 @@ void RecordBuilder::start(const Event& event) {
       step.measuresRpo = boolField(*plan, "measures_rpo", false);
       step.idempotent = boolField(*plan, "idempotent", false);
       step.hasRollback = boolField(*plan, "has_rollback", false);
-      step.execution.phase = step.cleanup ? Phase::kCleanup : Phase::kMain;
+      step.execution.phase = step.cleanup ? Phase::cleanup : Phase::main;
       if (record_.findStep(step.id) == nullptr) {
         record_.steps.push_back(std::move(step));
       }
@@ -207,12 +207,12 @@ Execution& RecordBuilder::execution(StepRecord& step, std::string_view phase) {
   if (phase == "rollback") {
     if (!step.rollback) {
       step.rollback.emplace();
-      step.rollback->phase = Phase::kRollback;
+      step.rollback->phase = Phase::rollback;
     }
     return *step.rollback;
   }
   if (phase == "cleanup") {
-    step.execution.phase = Phase::kCleanup;
+    step.execution.phase = Phase::cleanup;
   }
   return step.execution;
 }
@@ -255,7 +255,7 @@ void RecordBuilder::stepStarted(const Event& event) {
   // keeping the first start and how a resume settled it.
   const int attempt = static_cast<int>(intField(event.data, "attempt").value_or(1));
   Execution restarted{.phase = run.phase,
-                      .status = StepStatus::kInterrupted,
+                      .status = StepStatus::interrupted,
                       .attempts = std::max(run.attempts, attempt),
                       .startedAt = run.startedAt};
   restarted.resolution = std::move(run.resolution);
@@ -275,7 +275,7 @@ void RecordBuilder::stepFinished(const Event& event) {
   if (std::optional<std::int64_t> attempts = intField(data, "attempts")) {
     run.attempts = static_cast<int>(*attempts);
   }
-  if (!run.startedAt && run.status != StepStatus::kSkipped) {
+  if (!run.startedAt && run.status != StepStatus::skipped) {
     run.startedAt = event.time - std::chrono::milliseconds(run.durationMs.value_or(0));
     run.attempts = std::max(run.attempts, 1);
   }
@@ -321,8 +321,8 @@ void RecordBuilder::objectiveEvaluated(const Event& event) {
   }
   record.valueMs = intField(data, "value_ms");
   record.verdict = parseVerdict(stringField(data, "verdict"));
-  if (!record.valueMs && record.verdict == Verdict::kMet) {
-    record.verdict = Verdict::kUnknown;  // not measured is not met
+  if (!record.valueMs && record.verdict == Verdict::met) {
+    record.verdict = Verdict::unknown;  // not measured is not met
   }
   record.source = stringField(data, "source");
   record.restoredAt = timeField(data, "restored_at");
@@ -404,9 +404,9 @@ void RecordBuilder::runResumed(const Event& event) {
       Execution& run = execution(step(settled.step), settled.phase);
       run.resolution = settled.resolution;
       if (settled.resolution == "mark_done") {
-        run.status = StepStatus::kOk;
+        run.status = StepStatus::ok;
       } else if (settled.resolution == "mark_failed") {
-        run.status = StepStatus::kFailed;
+        run.status = StepStatus::failed;
         if (run.error.empty()) {
           run.error = "interrupted, and marked failed when the run was resumed";
         }
@@ -423,7 +423,7 @@ void RecordBuilder::runResumed(const Event& event) {
   }
   record_.resumes.push_back(std::move(resume));
   // The run goes on: whatever an earlier run.finished said no longer holds.
-  record_.outcome = Outcome::kRunning;
+  record_.outcome = Outcome::running;
   record_.exitCode.reset();
   record_.finishedAt.reset();
   record_.durationMs.reset();
@@ -459,11 +459,11 @@ void RecordBuilder::runFinished(const Event& event) {
 void RecordBuilder::finish() {
   for (StepRecord& step : record_.steps) {
     Execution& run = step.execution;
-    if (run.started() || run.status != StepStatus::kNotRun) {
+    if (run.started() || run.status != StepStatus::notRun) {
       continue;
     }
     if (!step.runs) {
-      run.status = StepStatus::kSkipped;
+      run.status = StepStatus::skipped;
       run.reason = step.skipReason;
     }
   }

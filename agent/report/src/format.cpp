@@ -63,14 +63,14 @@ std::int64_t runDurationMs(const RunRecord& record) {
 std::string verdictSummary(const ObjectiveRecord& objective) {
   std::string target = objective.targetMs ? durationText(*objective.targetMs) : "none";
   switch (objective.verdict) {
-    case Verdict::kMet:
+    case Verdict::met:
       return "met: " + durationText(objective.valueMs.value_or(0)) + " within " + target;
-    case Verdict::kBreached:
+    case Verdict::breached:
       if (objective.valueMs) {
         return "breached: " + durationText(*objective.valueMs) + " against " + target;
       }
       return "breached (target " + target + ")";
-    case Verdict::kUnknown:
+    case Verdict::unknown:
       break;
   }
   if (objective.valueMs && !objective.evaluated) {

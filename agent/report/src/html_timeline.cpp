@@ -184,7 +184,7 @@ std::string Timeline::render() {
             std::to_string(rowTop + (kRowHeight - kBarHeight) / 2) + "\" width=\"" + number(width) +
             "\" height=\"" + std::to_string(kBarHeight) + "\" fill=\"" +
             std::string(statusColour(execution.status)) + "\"" +
-            (execution.phase == Phase::kRollback ? " fill-opacity=\"0.6\"" : "") + "><title>" +
+            (execution.phase == Phase::rollback ? " fill-opacity=\"0.6\"" : "") + "><title>" +
             htmlText(row.label + ": " + std::string(statusName(execution.status)) +
                      (executionDurationMs(execution)
                           ? ", " + durationText(*executionDurationMs(execution))
@@ -224,18 +224,18 @@ std::string Timeline::render() {
 
 std::string_view statusColour(StepStatus status) {
   switch (status) {
-    case StepStatus::kOk:
+    case StepStatus::ok:
       return "#2e7d32";
-    case StepStatus::kFailed:
+    case StepStatus::failed:
       return "#c62828";
-    case StepStatus::kTimedOut:
+    case StepStatus::timedOut:
       return "#e65100";
-    case StepStatus::kCancelled:
+    case StepStatus::cancelled:
       return "#616161";
-    case StepStatus::kInterrupted:
+    case StepStatus::interrupted:
       return "#6a1b9a";
-    case StepStatus::kSkipped:
-    case StepStatus::kNotRun:
+    case StepStatus::skipped:
+    case StepStatus::notRun:
       return "#9e9e9e";
   }
   return "#9e9e9e";

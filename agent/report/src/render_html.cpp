@@ -48,14 +48,14 @@ std::string badge(std::string_view text, std::string_view tone) {
 
 std::string outcomeTone(Outcome outcome) {
   switch (outcome) {
-    case Outcome::kDone:
+    case Outcome::done:
       return "good";
-    case Outcome::kFailed:
-    case Outcome::kIncomplete:
+    case Outcome::failed:
+    case Outcome::incomplete:
       return "bad";
-    case Outcome::kInterrupted:
+    case Outcome::interrupted:
       return "unsure";
-    case Outcome::kRunning:
+    case Outcome::running:
       return "neutral";
   }
   return "neutral";
@@ -63,11 +63,11 @@ std::string outcomeTone(Outcome outcome) {
 
 std::string verdictTone(Verdict verdict) {
   switch (verdict) {
-    case Verdict::kMet:
+    case Verdict::met:
       return "good";
-    case Verdict::kBreached:
+    case Verdict::breached:
       return "bad";
-    case Verdict::kUnknown:
+    case Verdict::unknown:
       return "unsure";
   }
   return "unsure";
@@ -129,7 +129,7 @@ void writeHeader(const RunRecord& record, std::string& out) {
 std::string executionRow(const std::string& label, const StepRecord& step,
                          const Execution& execution) {
   std::string note = execution.error;
-  if (execution.status == StepStatus::kSkipped) {
+  if (execution.status == StepStatus::skipped) {
     note = execution.reason;
   }
   if (!execution.resolution.empty()) {

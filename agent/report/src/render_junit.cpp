@@ -30,19 +30,19 @@ TestCase executionCase(std::string name, const Execution& execution, const RunRe
                 .timeMs = detail::executionDurationMs(execution).value_or(0)};
   const std::string status(statusName(execution.status));
   switch (execution.status) {
-    case StepStatus::kOk:
+    case StepStatus::ok:
       break;
-    case StepStatus::kSkipped:
+    case StepStatus::skipped:
       test.result = CaseResult::kSkipped;
       test.message = execution.reason.empty() ? "skipped" : execution.reason;
       break;
-    case StepStatus::kNotRun:
+    case StepStatus::notRun:
       test.result = CaseResult::kSkipped;
-      test.message = record.outcome == Outcome::kRunning ? "not run yet"
-                                                         : "not run: the run stopped before it";
+      test.message =
+          record.outcome == Outcome::running ? "not run yet" : "not run: the run stopped before it";
       break;
-    case StepStatus::kFailed:
-    case StepStatus::kTimedOut:
+    case StepStatus::failed:
+    case StepStatus::timedOut:
       test.result = CaseResult::kFailure;
       test.type = status;
       test.message = execution.error.empty() ? status : detail::firstLine(execution.error);
@@ -57,8 +57,8 @@ TestCase executionCase(std::string name, const Execution& execution, const RunRe
         test.detail += "\nHTTP status " + std::to_string(*execution.httpStatus);
       }
       break;
-    case StepStatus::kCancelled:
-    case StepStatus::kInterrupted:
+    case StepStatus::cancelled:
+    case StepStatus::interrupted:
       test.result = CaseResult::kError;
       test.type = status;
       test.message = execution.error.empty() ? status : detail::firstLine(execution.error);
@@ -71,12 +71,12 @@ TestCase executionCase(std::string name, const Execution& execution, const RunRe
 TestCase objectiveCase(const ObjectiveRecord& objective) {
   TestCase test{.name = "objective " + objective.objective,
                 .timeMs = objective.valueMs.value_or(0)};
-  if (objective.verdict == Verdict::kMet) {
+  if (objective.verdict == Verdict::met) {
     return test;
   }
   test.result = CaseResult::kFailure;
   test.type = std::string(verdictName(objective.verdict));
-  test.message = objective.verdict == Verdict::kUnknown ? "not measured" : "breached";
+  test.message = objective.verdict == Verdict::unknown ? "not measured" : "breached";
   test.detail = detail::verdictSummary(objective);
   return test;
 }
@@ -92,10 +92,10 @@ TestCase cleanupCase(const RunRecord& record) {
     }
     test.timeMs += detail::executionDurationMs(step.execution).value_or(0);
     StepStatus status = step.execution.status;
-    if (status == StepStatus::kFailed || status == StepStatus::kTimedOut) {
+    if (status == StepStatus::failed || status == StepStatus::timedOut) {
       failed.push_back(step.id);
-    } else if (status == StepStatus::kInterrupted || status == StepStatus::kCancelled ||
-               (status == StepStatus::kNotRun && record.outcome != Outcome::kRunning)) {
+    } else if (status == StepStatus::interrupted || status == StepStatus::cancelled ||
+               (status == StepStatus::notRun && record.outcome != Outcome::running)) {
       interrupted = true;
     }
   }
@@ -110,7 +110,7 @@ TestCase cleanupCase(const RunRecord& record) {
     test.result = CaseResult::kError;
     test.type = "interrupted";
     test.message = "cleanup did not finish";
-  } else if (record.outcome == Outcome::kRunning && record.cleanup.empty()) {
+  } else if (record.outcome == Outcome::running && record.cleanup.empty()) {
     test.result = CaseResult::kSkipped;
     test.message = "not run yet";
   }

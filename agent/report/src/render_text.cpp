@@ -52,7 +52,7 @@ std::string table(const std::vector<Row>& rows) {
 }
 
 Row executionRow(const std::string& label, const Execution& execution) {
-  std::string note = execution.status == StepStatus::kSkipped ? execution.reason : execution.error;
+  std::string note = execution.status == StepStatus::skipped ? execution.reason : execution.error;
   if (!execution.resolution.empty()) {
     note += (note.empty() ? "" : "; ") + std::string("resume: ") + execution.resolution;
   }

@@ -4,15 +4,15 @@ namespace lifeboat::report {
 
 std::string_view outcomeName(Outcome outcome) {
   switch (outcome) {
-    case Outcome::kRunning:
+    case Outcome::running:
       return "running";
-    case Outcome::kDone:
+    case Outcome::done:
       return "done";
-    case Outcome::kFailed:
+    case Outcome::failed:
       return "failed";
-    case Outcome::kIncomplete:
+    case Outcome::incomplete:
       return "incomplete";
-    case Outcome::kInterrupted:
+    case Outcome::interrupted:
       return "interrupted";
   }
   return "running";
@@ -20,19 +20,19 @@ std::string_view outcomeName(Outcome outcome) {
 
 std::string_view statusName(StepStatus status) {
   switch (status) {
-    case StepStatus::kNotRun:
+    case StepStatus::notRun:
       return "not_run";
-    case StepStatus::kOk:
+    case StepStatus::ok:
       return "ok";
-    case StepStatus::kFailed:
+    case StepStatus::failed:
       return "failed";
-    case StepStatus::kTimedOut:
+    case StepStatus::timedOut:
       return "timed_out";
-    case StepStatus::kCancelled:
+    case StepStatus::cancelled:
       return "cancelled";
-    case StepStatus::kSkipped:
+    case StepStatus::skipped:
       return "skipped";
-    case StepStatus::kInterrupted:
+    case StepStatus::interrupted:
       return "interrupted";
   }
   return "failed";
@@ -40,11 +40,11 @@ std::string_view statusName(StepStatus status) {
 
 std::string_view phaseName(Phase phase) {
   switch (phase) {
-    case Phase::kMain:
+    case Phase::main:
       return "main";
-    case Phase::kRollback:
+    case Phase::rollback:
       return "rollback";
-    case Phase::kCleanup:
+    case Phase::cleanup:
       return "cleanup";
   }
   return "main";
@@ -52,11 +52,11 @@ std::string_view phaseName(Phase phase) {
 
 std::string_view verdictName(Verdict verdict) {
   switch (verdict) {
-    case Verdict::kMet:
+    case Verdict::met:
       return "met";
-    case Verdict::kBreached:
+    case Verdict::breached:
       return "breached";
-    case Verdict::kUnknown:
+    case Verdict::unknown:
       return "unknown";
   }
   return "unknown";

@@ -28,18 +28,18 @@ namespace lifeboat::report {
 // `running`: the journal has no run.finished (after the last run.resumed), so
 // the run is either still going or its agent died; the journal alone cannot
 // tell which.
-enum class Outcome { kRunning, kDone, kFailed, kIncomplete, kInterrupted };
+enum class Outcome { running, done, failed, incomplete, interrupted };
 
-// kNotRun: the mode runs the step but it never started (the run stopped
-// first, or has not got there yet). kInterrupted: it started and no
+// notRun: the mode runs the step but it never started (the run stopped
+// first, or has not got there yet). interrupted: it started and no
 // step.finished followed. A status the journal names that this reader does
-// not know counts as kFailed: a report must never make an unknown look good.
-enum class StepStatus { kNotRun, kOk, kFailed, kTimedOut, kCancelled, kSkipped, kInterrupted };
+// not know counts as failed: a report must never make an unknown look good.
+enum class StepStatus { notRun, ok, failed, timedOut, cancelled, skipped, interrupted };
 
-enum class Phase { kMain, kRollback, kCleanup };
+enum class Phase { main, rollback, cleanup };
 
-// Not measured is not met: kMet only ever comes with a measured value.
-enum class Verdict { kMet, kBreached, kUnknown };
+// Not measured is not met: met only ever comes with a measured value.
+enum class Verdict { met, breached, unknown };
 
 // The words the journal and the reports use: "done", "timed_out", "rollback"...
 std::string_view outcomeName(Outcome outcome);
@@ -49,8 +49,8 @@ std::string_view verdictName(Verdict verdict);
 
 // One phase of one step: its main (or cleanup) run, or its rollback.
 struct Execution {
-  Phase phase = Phase::kMain;
-  StepStatus status = StepStatus::kNotRun;
+  Phase phase = Phase::main;
+  StepStatus status = StepStatus::notRun;
   int attempts = 0;                       // 0 when it never started
   std::optional<Timestamp> startedAt{};   // the first step.started of this phase
   std::optional<Timestamp> finishedAt{};  // the step.finished, when there was one
@@ -92,8 +92,8 @@ struct ObjectiveRecord {
   std::string objective{};  // "rto", "rpo"
   std::optional<std::int64_t> targetMs{};
   std::optional<std::int64_t> valueMs{};
-  // From objective.evaluated only; kUnknown until the engine evaluated it.
-  Verdict verdict = Verdict::kUnknown;
+  // From objective.evaluated only; unknown until the engine evaluated it.
+  Verdict verdict = Verdict::unknown;
   bool evaluated = false;
   std::string source{};  // the step whose measurement counted
   // RTO only: when the service was back, and the outage start the engine used.
@@ -181,7 +181,7 @@ struct RunRecord {
   std::string outageStartSource{};  // trigger / flag / run_start
 
   // From the last run.finished, unless a run.resumed came after it.
-  Outcome outcome = Outcome::kRunning;
+  Outcome outcome = Outcome::running;
   std::optional<int> exitCode{};
   std::optional<Timestamp> finishedAt{};
   std::optional<std::int64_t> durationMs{};
