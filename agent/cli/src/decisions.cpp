@@ -149,7 +149,8 @@ Result<std::optional<engine::DecisionAnswer>> TerminalDecisions::askTerminal(
   } resume{pauseView_};
 
   std::ostream& out = std::cerr;
-  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Steady::now());
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::round<std::chrono::seconds>(deadline - Steady::now()));
   out << "\nDecision " << step << ": " << decision.question << '\n';
   for (std::size_t i = 0; i < decision.options.size(); ++i) {
     const auto& option = decision.options[i];

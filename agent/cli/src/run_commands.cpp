@@ -1,6 +1,7 @@
 #include "run_commands.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -372,6 +373,12 @@ RunCommands::RunCommands(CLI::App& app) {
 }
 
 std::optional<int> RunCommands::dispatch() {
+  // A run must not die because whoever reads its output went away (`| head`,
+  // a closed ssh session): write errors are ignored instead. Children get
+  // every signal back at its default (process/runner.hpp).
+  if (run_->parsed() || drill_->parsed() || resume_->parsed()) {
+    ::signal(SIGPIPE, SIG_IGN);
+  }
   if (run_->parsed())
     return runOrDrill(false);
   if (drill_->parsed())
