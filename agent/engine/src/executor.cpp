@@ -95,11 +95,12 @@ class Scheduler {
         signals_(io_, SIGINT, SIGTERM),
         tickTimer_(io_),
         runTimer_(io_),
-        random_(setup_.environment->seed),
+        random_(setup_.seed),
         outputs_(std::move(prior.outputs)),
         completionOrder_(std::move(prior.completionOrder)),
         abortedBy_(std::move(prior.abortedBy)),
-        rollbackRequested_(prior.rollbackRequested) {
+        rollbackRequested_(prior.rollbackRequested),
+        rpo_(std::move(prior.rpoMeasurements)) {
     setup_.expansion.outputs = &outputs_;
     progress_.resize(book_.steps.size());
     modeSkip_.resize(book_.steps.size(), false);
@@ -114,6 +115,12 @@ class Scheduler {
       }
       if (auto found = prior.steps.find(step.id); found != prior.steps.end()) {
         progress_[i] = found->second;
+        if (!step.cleanup && isFailure(progress_[i].state)) {
+          failedSteps_.push_back(step.id);
+        }
+        cleanupFailed_ =
+            cleanupFailed_ || (step.cleanup && (isFailure(progress_[i].state) ||
+                                                progress_[i].state == StepState::cancelled));
       }
     }
   }
@@ -706,6 +713,7 @@ class Scheduler {
       }
       if (name == "rto") {
         data["outage_start"] = formatTimestamp(setup_.outageStart);
+        data["outage_start_source"] = setup_.outageStartSource;
         if (value) {
           data["restored_at"] = formatTimestamp(setup_.outageStart + Milliseconds(*value));
         }
@@ -868,8 +876,8 @@ class Scheduler {
   std::optional<std::string> abortedBy_;
   bool rollbackRequested_ = false;
   std::vector<std::size_t> rollbackQueue_;
-  std::vector<std::string> failedSteps_;
   std::vector<std::pair<std::string, std::int64_t>> rpo_;
+  std::vector<std::string> failedSteps_;
   Phase phase_ = Phase::main;
   int running_ = 0;
   bool finished_ = false;

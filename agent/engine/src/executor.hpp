@@ -37,6 +37,7 @@ struct PriorState {
   std::vector<std::string> completionOrder;  // ok main steps, in order of finishing
   std::optional<std::string> abortedBy;      // a step whose failure aborts the run
   bool rollbackRequested = false;
+  std::vector<std::pair<std::string, std::int64_t>> rpoMeasurements;  // (step, ms)
 };
 
 struct ExecutorSetup {
@@ -44,7 +45,9 @@ struct ExecutorSetup {
   runbook::Mode mode = runbook::Mode::drill;
   std::string runId;
   Timestamp outageStart{};
+  std::string outageStartSource;  // flag, run_start, trigger
   Timestamp runStartedAt{};
+  std::uint64_t seed = 0;  // retry jitter
   EventWriter* events = nullptr;
   const RunClock* clock = nullptr;
   const RunEnvironment* environment = nullptr;

@@ -8,6 +8,7 @@
 
 #include <boost/json/array.hpp>
 #include <boost/json/value_from.hpp>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <random>
@@ -43,6 +44,13 @@ constexpr std::string_view kAgentLockFile = "agent.lock";
 std::filesystem::path serviceLockPath(const std::filesystem::path& state,
                                       const std::string& service) {
   return state / "locks" / (service + ".lock");
+}
+
+// Recorded absolute, so that `resume` finds the file from any directory.
+std::string absolutePath(const std::string& path) {
+  std::error_code error;
+  const std::filesystem::path absolute = std::filesystem::absolute(path, error);
+  return error ? path : absolute.lexically_normal().string();
 }
 
 std::uint64_t seedOf(const RunEnvironment& environment) {
@@ -298,7 +306,7 @@ Result<RunResult> startRun(const RunRequest& request, const RunEnvironment& envi
   }
   Result<journal::Done> started =
       events.emit(event_type::kRunStarted, "",
-                  {{"runbook", book.path},
+                  {{"runbook", absolutePath(book.path)},
                    {"runbook_name", book.metadata.name},
                    {"runbook_sha256", book.sha256},
                    {"service", book.metadata.service},
@@ -327,7 +335,9 @@ Result<RunResult> startRun(const RunRequest& request, const RunEnvironment& envi
   setup.mode = request.mode;
   setup.runId = runId;
   setup.outageStart = outageStart;
+  setup.outageStartSource = request.outageStart ? "flag" : "run_start";
   setup.runStartedAt = startedAt;
+  setup.seed = random();
   setup.events = &events;
   setup.clock = opened->clock.get();
   setup.environment = &environment;
@@ -498,6 +508,17 @@ Result<RunResult> resumeRun(const ResumeRequest& request, const RunEnvironment& 
       if (phase == "main") {
         prior.completionOrder.push_back(event.step);
       }
+      const auto* measurements = event.data.if_contains("measurements");
+      const json::value* seconds = measurements != nullptr && measurements->is_object()
+                                       ? measurements->as_object().if_contains("rpo_seconds")
+                                       : nullptr;
+      if (phase == "main" && step->measures == runbook::Measures::rpo && seconds != nullptr &&
+          seconds->is_number() && std::isfinite(seconds->to_number<double>()) &&
+          seconds->to_number<double>() >= 0) {
+        prior.rpoMeasurements.emplace_back(
+            event.step,
+            static_cast<std::int64_t>(std::llround(seconds->to_number<double>() * 1000.0)));
+      }
     } else if ((progress.state == StepState::failed || progress.state == StepState::timedOut) &&
                phase == "main" && step->onFailure != runbook::OnFailure::continueRun &&
                !prior.abortedBy) {
@@ -601,7 +622,9 @@ Result<RunResult> resumeRun(const ResumeRequest& request, const RunEnvironment& 
   setup.mode = mode;
   setup.runId = request.runId;
   setup.outageStart = *outageStart;
+  setup.outageStartSource = memberString(startedData, "outage_start_source");
   setup.runStartedAt = *startedAt;
+  setup.seed = seedOf(environment);
   setup.events = &events;
   setup.clock = opened->clock.get();
   setup.environment = &environment;

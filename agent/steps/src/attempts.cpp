@@ -27,14 +27,21 @@ StepOutcome runAttempt(const AttemptPolicy& policy, const Services& services,
   }
   const Clock::time_point end = Clock::now() + policy.wait->within;
   int checks = 0;
+  std::string previousError;
   while (true) {
     const Clock::time_point checkStarted = Clock::now();
     const auto left = std::chrono::duration_cast<Milliseconds>(end - checkStarted);
-    StepOutcome outcome = once(std::clamp(left, Milliseconds(1), policy.timeout));
+    const Milliseconds budget = std::clamp(left, Milliseconds(1), policy.timeout);
+    StepOutcome outcome = once(budget);
     ++checks;
     if (outcome.status == Status::ok || outcome.status == Status::cancelled) {
       return outcome;
     }
+    // A check cut short by the end of `within` says less than the one before.
+    if (outcome.status == Status::timedOut && budget < policy.timeout && !previousError.empty()) {
+      outcome.error = previousError;
+    }
+    previousError = outcome.error;
     const Clock::time_point next = checkStarted + policy.wait->every;
     if (next >= end) {
       outcome.status = Status::failed;
