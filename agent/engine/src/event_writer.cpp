@@ -73,6 +73,14 @@ Result<journal::Done> EventWriter::emit(std::string_view type, std::string_view 
   return appended;
 }
 
+Result<journal::Done> EventWriter::syncPending() {
+  std::lock_guard lock(mutex_);
+  if (!journal_.hasUnsynced()) {
+    return journal::Done{};
+  }
+  return journal_.sync();
+}
+
 void EventWriter::withLock(const std::function<void()>& work) {
   std::lock_guard lock(mutex_);
   work();

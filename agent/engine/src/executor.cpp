@@ -11,6 +11,7 @@
 #include <boost/json/array.hpp>
 #include <boost/json/value_from.hpp>
 #include <cmath>
+#include <unordered_map>
 #include <variant>
 
 #include "lifeboat/common/duration.hpp"
@@ -103,6 +104,9 @@ class Scheduler {
         rpo_(std::move(prior.rpoMeasurements)) {
     setup_.expansion.outputs = &outputs_;
     progress_.resize(book_.steps.size());
+    for (std::size_t i = 0; i < book_.steps.size(); ++i) {
+      indexById_.emplace(book_.steps[i].id, i);
+    }
     modeSkip_.resize(book_.steps.size(), false);
     for (std::size_t i = 0; i < book_.steps.size(); ++i) {
       const Step& step = book_.steps[i];
@@ -276,12 +280,8 @@ class Scheduler {
   int maxParallel() const { return std::max(1, book_.policy.maxParallel); }
 
   std::size_t indexOf(std::string_view id) const {
-    for (std::size_t i = 0; i < book_.steps.size(); ++i) {
-      if (book_.steps[i].id == id) {
-        return i;
-      }
-    }
-    return 0;  // loadRunbook guarantees every `after` names a step
+    const auto found = indexById_.find(id);
+    return found == indexById_.end() ? 0 : found->second;  // loadRunbook checked every id
   }
 
   void skip(std::size_t index, Phase phase, const std::string& why) {
@@ -406,6 +406,7 @@ class Scheduler {
 
   void dispatch(Result<Job> job, std::size_t index, Phase phase) {
     ++running_;
+    ++dispatched_;
     progress_[index].state = StepState::running;
     if (!job) {
       // Nothing ran: the step fails before its start is journaled.
@@ -461,9 +462,11 @@ class Scheduler {
       journaled[slot] += text.size() + 1;
       emit(event_type::kStepOutput, id, {{"stream", stream}, {"text", text}}, false);
     };
+    // Not fsynced on its own: step.finished makes it durable, and resume
+    // finds a crashed agent's children by their LIFEBOAT_RUN_ID anyway.
     services.onProcessStarted = [&](pid_t group) {
       emit(event_type::kStepProcess, id,
-           {{"process_group", group}, {"phase", phase}, {"attempt", attempt}});
+           {{"process_group", group}, {"phase", phase}, {"attempt", attempt}}, false);
     };
     const auto journalStart = [&](int number) -> std::string {
       attempt = number;
@@ -608,12 +611,27 @@ class Scheduler {
     if (!outcome.measurements.empty()) {
       data["measurements"] = outcome.measurements;
     }
-    emit(event_type::kStepFinished, book_.steps[index].id, std::move(data));
+    // Written now, made durable by the next step's start (one fsync for both,
+    // the common case in a chain) or by the scheduler once it has handled
+    // this step's end (onFinished). No effect happens in between.
+    emit(event_type::kStepFinished, book_.steps[index].id, std::move(data), false);
   }
 
   // ----- results (scheduler thread) -----
 
   void onFinished(std::size_t index, Phase phase, steps::StepOutcome outcome, Timestamp at) {
+    dispatched_ = 0;
+    handleFinished(index, phase, std::move(outcome), at);
+    // A step dispatched now fsyncs its step.started before its effect, which
+    // makes this step's end durable too; if none was, sync here.
+    if (dispatched_ == 0) {
+      if (Result<journal::Done> synced = events_.syncPending(); !synced) {
+        noteJournalFailure(synced.error());
+      }
+    }
+  }
+
+  void handleFinished(std::size_t index, Phase phase, steps::StepOutcome outcome, Timestamp at) {
     --running_;
     const Step& step = book_.steps[index];
     StepProgress& progress = progress_[index];
@@ -869,6 +887,7 @@ class Scheduler {
   process::CancelSignal mainCancel_;
   process::CancelSignal cleanupCancel_;
 
+  std::unordered_map<std::string_view, std::size_t> indexById_;
   std::vector<StepProgress> progress_;
   std::vector<bool> modeSkip_;
   std::map<std::string, json::object, std::less<>> outputs_;
@@ -880,6 +899,7 @@ class Scheduler {
   std::vector<std::string> failedSteps_;
   Phase phase_ = Phase::main;
   int running_ = 0;
+  int dispatched_ = 0;  // steps dispatched while handling one step's end
   bool finished_ = false;
   bool interrupted_ = false;
   bool runTimedOut_ = false;

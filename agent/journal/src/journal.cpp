@@ -48,7 +48,8 @@ Journal::Journal(Journal&& other) noexcept
     : fd_(std::exchange(other.fd_, -1)),
       path_(std::move(other.path_)),
       discardedTornBytes_(other.discardedTornBytes_),
-      broken_(other.broken_) {}
+      broken_(other.broken_),
+      unsynced_(other.unsynced_) {}
 
 Journal& Journal::operator=(Journal&& other) noexcept {
   if (this != &other) {
@@ -59,6 +60,7 @@ Journal& Journal::operator=(Journal&& other) noexcept {
     path_ = std::move(other.path_);
     discardedTornBytes_ = other.discardedTornBytes_;
     broken_ = other.broken_;
+    unsynced_ = other.unsynced_;
   }
   return *this;
 }
@@ -141,7 +143,16 @@ Result<Done> Journal::append(const Event& event, Sync sync) {
                                "check free space on the state directory's file system");
   }
   if (sync == Sync::later) {
+    unsynced_ = true;
     return Done{};
+  }
+  return this->sync();
+}
+
+Result<Done> Journal::sync() {
+  if (broken_ || fd_ < 0) {
+    return Error{"journal " + path_.string() + " is unusable after an earlier failed append",
+                 "reopen the journal (that removes a partial last line) and retry"};
   }
   if (::fsync(fd_) != 0) {
     // After a failed fsync the kernel may have dropped the dirty pages: we no
@@ -150,6 +161,7 @@ Result<Done> Journal::append(const Event& event, Sync sync) {
     return detail::systemError("cannot fsync journal", path_,
                                "check the state directory's disk and file system");
   }
+  unsynced_ = false;
   return Done{};
 }
 

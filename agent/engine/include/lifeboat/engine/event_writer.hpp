@@ -40,6 +40,9 @@ class EventWriter {
   Result<journal::Done> emit(std::string_view type, std::string_view step, boost::json::object data,
                              bool durable = true);
 
+  // Makes the events written with `durable` false durable, if there are any.
+  Result<journal::Done> syncPending();
+
   // Calls `work` under the writer's serialisation (for the live view's tick).
   void withLock(const std::function<void()>& work);
 

@@ -56,6 +56,11 @@ class Journal {
   enum class Sync { now, later };
   Result<Done> append(const Event& event, Sync sync = Sync::now);
 
+  // Makes every line appended so far durable (one fsync).
+  Result<Done> sync();
+  // Whether a Sync::later line awaits a sync().
+  bool hasUnsynced() const { return unsynced_; }
+
   const std::filesystem::path& path() const { return path_; }
 
   // Bytes of a torn final line that open() removed; 0 when the file was whole.
@@ -68,6 +73,7 @@ class Journal {
   std::filesystem::path path_;
   std::uint64_t discardedTornBytes_ = 0;
   bool broken_ = false;
+  bool unsynced_ = false;  // a Sync::later line is not yet durable
 };
 
 struct JournalContents {
