@@ -95,21 +95,22 @@ class GuardedView {
   std::unique_ptr<live::View> view_;
 };
 
-Result<std::vector<Event>> readEvents(const std::filesystem::path& directory) {
-  Result<journal::JournalContents> contents =
-      journal::readJournal(directory / journal::kJournalFileName);
-  if (!contents) {
-    return contents.error();
-  }
-  return std::move(contents->events);
-}
-
+// Folds the journal event by event: a long run's events are never all in
+// memory at once.
 Result<report::RunRecord> recordOf(const std::filesystem::path& directory) {
-  Result<std::vector<Event>> events = readEvents(directory);
-  if (!events) {
-    return events.error();
+  report::RunRecordBuilder builder;
+  Result<bool> scanned = journal::scanJournal(directory / journal::kJournalFileName,
+                                              [&builder](Event&& event) -> Result<journal::Done> {
+                                                Result<std::monostate> added = builder.add(event);
+                                                if (!added) {
+                                                  return added.error();
+                                                }
+                                                return journal::Done{};
+                                              });
+  if (!scanned) {
+    return scanned.error();
   }
-  return report::buildRunRecord(*events);
+  return std::move(builder).finish();
 }
 
 // Writes `text` to `file` through a temporary file and a rename, so a reader

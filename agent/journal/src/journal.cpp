@@ -165,30 +165,44 @@ Result<Done> Journal::sync() {
   return Done{};
 }
 
-Result<JournalContents> readJournal(const std::filesystem::path& file) {
+Result<bool> scanJournal(const std::filesystem::path& file,
+                         const std::function<Result<Done>(Event&&)>& visit) {
   Result<std::string> text = detail::readWholeFile(file);
   if (!text) {
     return Error{"cannot read journal: " + text.error().message,
                  "check the run id and the state directory"};
   }
-  JournalContents contents;
   std::string_view rest = *text;
   std::size_t lineNumber = 0;
   while (!rest.empty()) {
     ++lineNumber;
     const std::size_t newline = rest.find('\n');
     if (newline == std::string_view::npos) {
-      contents.tornTail = true;
-      break;
+      return true;  // a torn tail
     }
     Result<Event> event = decodeEvent(rest.substr(0, newline));
     if (!event) {
       return Error{file.string() + ":" + std::to_string(lineNumber) + ": " + event.error().message,
                    "the journal is damaged; restore it from a backup or the coordinator"};
     }
-    contents.events.push_back(std::move(*event));
+    if (Result<Done> visited = visit(std::move(*event)); !visited) {
+      return visited.error();
+    }
     rest.remove_prefix(newline + 1);
   }
+  return false;
+}
+
+Result<JournalContents> readJournal(const std::filesystem::path& file) {
+  JournalContents contents;
+  Result<bool> torn = scanJournal(file, [&contents](Event&& event) -> Result<Done> {
+    contents.events.push_back(std::move(event));
+    return Done{};
+  });
+  if (!torn) {
+    return torn.error();
+  }
+  contents.tornTail = *torn;
   return contents;
 }
 

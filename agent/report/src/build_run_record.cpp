@@ -471,34 +471,52 @@ void RecordBuilder::finish() {
 
 }  // namespace
 
-Result<RunRecord> buildRunRecord(std::span<const Event> events) {
-  if (events.empty()) {
+RunRecordBuilder::RunRecordBuilder() : record_(std::make_unique<RunRecord>()) {}
+RunRecordBuilder::~RunRecordBuilder() = default;
+RunRecordBuilder::RunRecordBuilder(RunRecordBuilder&&) noexcept = default;
+RunRecordBuilder& RunRecordBuilder::operator=(RunRecordBuilder&&) noexcept = default;
+
+Result<std::monostate> RunRecordBuilder::add(const Event& event) {
+  if (!started_) {
+    if (event.type != event_type::kRunStarted) {
+      return Error{"cannot build a run report: the journal's first event is '" + event.type +
+                       "' (seq " + std::to_string(event.seq) + "), not 'run.started'",
+                   "pass the events of one run's journal.jsonl, from its first line"};
+    }
+    started_ = true;
+    run_ = event.run;
+    RecordBuilder(*record_).start(event);
+    return std::monostate{};
+  }
+  if (event.run.empty()) {
+    return std::monostate{};  // agent-level (hello, heartbeat): about no run
+  }
+  if (event.run != run_) {
+    return Error{"cannot build a run report: event seq " + std::to_string(event.seq) + " ('" +
+                     event.type + "') belongs to run '" + event.run + "', not '" + run_ + "'",
+                 "pass the events of one run's journal only"};
+  }
+  RecordBuilder(*record_).apply(event);
+  return std::monostate{};
+}
+
+Result<RunRecord> RunRecordBuilder::finish() && {
+  if (!started_) {
     return Error{"cannot build a run report: the journal has no events",
                  "a run's journal.jsonl starts with a run.started line; check the run id"};
   }
-  const Event& first = events.front();
-  if (first.type != event_type::kRunStarted) {
-    return Error{"cannot build a run report: the journal's first event is '" + first.type +
-                     "' (seq " + std::to_string(first.seq) + "), not 'run.started'",
-                 "pass the events of one run's journal.jsonl, from its first line"};
-  }
-  RunRecord record;
-  RecordBuilder builder(record);
-  builder.start(first);
-  for (const Event& event : events.subspan(1)) {
-    if (event.run.empty()) {
-      continue;  // agent-level (hello, heartbeat): about no run
+  RecordBuilder(*record_).finish();
+  return std::move(*record_);
+}
+
+Result<RunRecord> buildRunRecord(std::span<const Event> events) {
+  RunRecordBuilder builder;
+  for (const Event& event : events) {
+    if (Result<std::monostate> added = builder.add(event); !added) {
+      return added.error();
     }
-    if (event.run != first.run) {
-      return Error{"cannot build a run report: event seq " + std::to_string(event.seq) + " ('" +
-                       event.type + "') belongs to run '" + event.run + "', not '" + first.run +
-                       "'",
-                   "pass the events of one run's journal only"};
-    }
-    builder.apply(event);
   }
-  builder.finish();
-  return record;
+  return std::move(builder).finish();
 }
 
 }  // namespace lifeboat::report

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string_view>
 #include <variant>
 #include <vector>
@@ -87,5 +88,11 @@ struct JournalContents {
 // than a torn final line) is an Error naming the file and the 1-based line
 // number: the journal was damaged or written by something else.
 Result<JournalContents> readJournal(const std::filesystem::path& file);
+
+// The same reading, one event at a time, without keeping them: `visit` gets
+// each event in file order; an Error from it stops the scan and is returned.
+// Returns whether the file ended in a torn line (skipped, as above).
+Result<bool> scanJournal(const std::filesystem::path& file,
+                         const std::function<Result<Done>(Event&&)>& visit);
 
 }  // namespace lifeboat::journal

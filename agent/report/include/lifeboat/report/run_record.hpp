@@ -14,10 +14,12 @@
 
 #include <boost/json/object.hpp>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "lifeboat/common/event.hpp"
@@ -208,5 +210,24 @@ struct RunRecord {
 // empty journal, a first event other than run.started, an event of another
 // run. Agent-level events (empty `run`: hello, heartbeat) are ignored.
 Result<RunRecord> buildRunRecord(std::span<const Event> events);
+
+// The same fold, one event at a time, so that a long journal can be read
+// without holding all its events (journal::scanJournal).
+class RunRecordBuilder {
+ public:
+  RunRecordBuilder();
+  ~RunRecordBuilder();
+  RunRecordBuilder(RunRecordBuilder&&) noexcept;
+  RunRecordBuilder& operator=(RunRecordBuilder&&) noexcept;
+
+  // The same errors as buildRunRecord, at the event that causes them.
+  Result<std::monostate> add(const Event& event);
+  Result<RunRecord> finish() &&;
+
+ private:
+  std::unique_ptr<RunRecord> record_;
+  std::string run_;
+  bool started_ = false;
+};
 
 }  // namespace lifeboat::report
