@@ -46,3 +46,4 @@ done
 /usr/bin/time -f "  ansible-playbook --syntax-check (10,000 tasks): %M" \
   ansible-playbook --syntax-check -i localhost, bench/out/playbook-10000.yml >/dev/null
 cat bench/out/validate-plan.md
+LIFEBOAT_BIN="$lifeboat" bench/engine.sh  # the execution engine: docs/benchmarks.md
