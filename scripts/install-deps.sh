@@ -14,7 +14,7 @@ packages=(
   libtomlplusplus-dev libcli11-dev libssl-dev libcurl4-openssl-dev
   libsqlite3-dev libgtest-dev libgmock-dev
   # benchmarks and tooling
-  hyperfine python3 time jq
+  hyperfine python3 time jq openssl
 )
 
 missing=()
