@@ -68,6 +68,53 @@ TEST_F(JournalTest, AppendsOneLinePerEventAndReadsThemBackInOrder) {
   }
 }
 
+// A deferred line is written at once (a reader sees it) and remembered as
+// unsynced until the next synced append or sync().
+TEST_F(JournalTest, DeferredLinesAreWrittenAndSyncedLater) {
+  Result<Journal> journal = Journal::open(file());
+  ASSERT_TRUE(journal.ok()) << journal.error().message;
+  EXPECT_FALSE(journal->hasUnsynced());
+  ASSERT_TRUE(journal->append(makeEvent(1), Journal::Sync::later).ok());
+  EXPECT_TRUE(journal->hasUnsynced());
+  EXPECT_EQ(fileText(file()), encodeEvent(makeEvent(1)) + "\n");
+  ASSERT_TRUE(journal->append(makeEvent(2)).ok());
+  EXPECT_FALSE(journal->hasUnsynced());
+  ASSERT_TRUE(journal->append(makeEvent(3), Journal::Sync::later).ok());
+  ASSERT_TRUE(journal->sync().ok());
+  EXPECT_FALSE(journal->hasUnsynced());
+}
+
+TEST_F(JournalTest, ScanVisitsEventsInOrderAndStopsAtTheVisitorsError) {
+  {
+    Result<Journal> journal = Journal::open(file());
+    ASSERT_TRUE(journal.ok());
+    for (std::uint64_t seq = 1; seq <= 4; ++seq) {
+      ASSERT_TRUE(journal->append(makeEvent(seq)).ok());
+    }
+  }
+  appendRaw(file(), "{\"v\":1,\"tor");
+  std::vector<std::uint64_t> seen;
+  Result<bool> torn = scanJournal(file(), [&seen](Event&& event) -> Result<Done> {
+    seen.push_back(event.seq);
+    return Done{};
+  });
+  ASSERT_TRUE(torn.ok()) << torn.error().message;
+  EXPECT_TRUE(*torn);
+  EXPECT_EQ(seen, (std::vector<std::uint64_t>{1, 2, 3, 4}));
+
+  seen.clear();
+  Result<bool> stopped = scanJournal(file(), [&seen](Event&& event) -> Result<Done> {
+    seen.push_back(event.seq);
+    if (event.seq == 2) {
+      return Error{"enough", ""};
+    }
+    return Done{};
+  });
+  ASSERT_FALSE(stopped.ok());
+  EXPECT_EQ(stopped.error().message, "enough");
+  EXPECT_EQ(seen, (std::vector<std::uint64_t>{1, 2}));
+}
+
 TEST_F(JournalTest, CreatesTheFileWithMode0600) {
   const mode_t previous = ::umask(0);  // so that only our mode argument counts
   Result<Journal> journal = Journal::open(file());

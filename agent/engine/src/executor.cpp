@@ -92,7 +92,8 @@ class Scheduler {
         book_(*setup_.runbook),
         env_(*setup_.environment),
         events_(*setup_.events),
-        pool_(static_cast<std::size_t>(std::max(1, book_.policy.maxParallel))),
+        pool_(std::clamp<std::size_t>(static_cast<std::size_t>(book_.policy.maxParallel), 1,
+                                      std::max<std::size_t>(book_.steps.size(), 1))),
         signals_(io_, SIGINT, SIGTERM),
         tickTimer_(io_),
         runTimer_(io_),
@@ -284,6 +285,8 @@ class Scheduler {
     return found == indexById_.end() ? 0 : found->second;  // loadRunbook checked every id
   }
 
+  // Not fsynced on its own: nothing depends on a skip until the next durable
+  // event (a step's start, the run's end), which carries it along.
   void skip(std::size_t index, Phase phase, const std::string& why) {
     progress_[index].state = StepState::skipped;
     progress_[index].reason = why;
@@ -292,7 +295,8 @@ class Scheduler {
           {"phase", phaseName(phase)},
           {"attempts", 0},
           {"duration_ms", 0},
-          {"reason", why}});
+          {"reason", why}},
+         false);
   }
 
   // ----- starting work -----
