@@ -1,6 +1,7 @@
 #include "run_commands.hpp"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -27,6 +28,13 @@ namespace lifeboat::cli {
 namespace {
 
 constexpr int kExitFailed = engine::kExitFailed;
+
+// Parsing a large runbook happens on a thread of its own, and steps on worker
+// threads, whose malloc arenas keep freed pages resident; an agent that may
+// run for hours gives them back.
+void releaseFreedMemory() {
+  ::malloc_trim(0);
+}
 
 void addExecutionOptions(CLI::App& command, CommonOptions& common,
                          std::optional<std::string>& stateDirectory) {
@@ -194,6 +202,7 @@ void printVerdict(const report::RunRecord& record, const std::filesystem::path& 
 
 // After a run: report.json in the run's folder and, for people, the verdict.
 void finishRun(const engine::RunResult& result, bool json) {
+  releaseFreedMemory();  // the run's worker threads are gone, their arenas not
   Result<report::RunRecord> record = recordOf(result.directory);
   if (!record) {
     std::cerr << "lifeboat: warning: cannot read back run " << result.runId << ": "
@@ -406,6 +415,7 @@ int RunCommands::runOrDrill(bool drill) {
   session.catalog =
       std::make_unique<plugin_host::Catalog>(searchPath(execution_.common), session.runner);
   LoadedFile file = loadFile(runbookFile_, *session.catalog, *variables);
+  releaseFreedMemory();
   printDiagnostics(file, std::cerr);
   if (!file.runbook) {
     return kExitInvalid;
@@ -471,6 +481,7 @@ int RunCommands::resume() {
   session.catalog =
       std::make_unique<plugin_host::Catalog>(searchPath(execution_.common), session.runner);
   LoadedFile file = loadFile(inspection->runbookPath, *session.catalog, inspection->variables);
+  releaseFreedMemory();
   printDiagnostics(file, std::cerr);
   if (!file.runbook) {
     return kExitInvalid;

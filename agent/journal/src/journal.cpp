@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <fstream>
 #include <string>
 #include <utility>
 
@@ -167,20 +168,23 @@ Result<Done> Journal::sync() {
 
 Result<bool> scanJournal(const std::filesystem::path& file,
                          const std::function<Result<Done>(Event&&)>& visit) {
-  Result<std::string> text = detail::readWholeFile(file);
-  if (!text) {
-    return Error{"cannot read journal: " + text.error().message,
+  // Line by line, so that a long journal is never in memory whole.
+  std::ifstream in(file, std::ios::binary);
+  std::error_code ignored;
+  if (!in || std::filesystem::is_directory(file, ignored)) {
+    return Error{"cannot read journal: " + file.string() + ": " +
+                     (std::filesystem::exists(file, ignored) ? "not a readable file"
+                                                             : "No such file or directory"),
                  "check the run id and the state directory"};
   }
-  std::string_view rest = *text;
+  std::string line;
   std::size_t lineNumber = 0;
-  while (!rest.empty()) {
+  while (std::getline(in, line)) {
     ++lineNumber;
-    const std::size_t newline = rest.find('\n');
-    if (newline == std::string_view::npos) {
-      return true;  // a torn tail
+    if (in.eof()) {
+      return true;  // the last line has no newline: a torn tail
     }
-    Result<Event> event = decodeEvent(rest.substr(0, newline));
+    Result<Event> event = decodeEvent(line);
     if (!event) {
       return Error{file.string() + ":" + std::to_string(lineNumber) + ": " + event.error().message,
                    "the journal is damaged; restore it from a backup or the coordinator"};
@@ -188,7 +192,10 @@ Result<bool> scanJournal(const std::filesystem::path& file,
     if (Result<Done> visited = visit(std::move(*event)); !visited) {
       return visited.error();
     }
-    rest.remove_prefix(newline + 1);
+  }
+  if (in.bad()) {
+    return Error{"cannot read journal " + file.string() + ": read error",
+                 "check the state directory's disk"};
   }
   return false;
 }
