@@ -16,7 +16,6 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -31,8 +30,6 @@
 #include "lifeboat/common/event.hpp"
 #include "lifeboat/test_support/run_process.hpp"
 #include "lifeboat/test_support/temp_dir.hpp"
-
-extern char** environ;
 
 namespace lifeboat::test_support {
 namespace {
@@ -100,25 +97,6 @@ std::filesystem::path onlyRunDirectory(const std::filesystem::path& state) {
   return found;
 }
 
-pid_t spawnAgent(const std::vector<std::string>& arguments) {
-  std::vector<std::string> argv{(binaryDir() / "bin" / "lifeboat").string()};
-  argv.insert(argv.end(), arguments.begin(), arguments.end());
-  std::vector<char*> pointers;
-  for (std::string& argument : argv) {
-    pointers.push_back(argument.data());
-  }
-  pointers.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-  pid_t pid = 0;
-  const int result = posix_spawn(&pid, pointers[0], &actions, nullptr, pointers.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  return result == 0 ? pid : -1;
-}
-
 // Processes whose environment carries the run's marker.
 std::vector<pid_t> processesOfRun(const std::string& runId) {
   const std::string marker = "LIFEBOAT_RUN_ID=" + runId;
@@ -169,6 +147,7 @@ TEST(CrashResume, KillAfterEveryJournalRecordLosesNothingAndRunsNothingTwice) {
     ASSERT_GT(total, 10u);
   }
 
+  std::size_t killed = 0;
   for (std::size_t killAfter = 1; killAfter < total; ++killAfter) {
     SCOPED_TRACE("killed after record " + std::to_string(killAfter) + " of " +
                  std::to_string(total));
@@ -177,7 +156,7 @@ TEST(CrashResume, KillAfterEveryJournalRecordLosesNothingAndRunsNothingTwice) {
     const std::filesystem::path effects = dir.path() / "effects";
     const auto runbook = dir.write("crash.toml", crashRunbook(effects));
 
-    const pid_t agent = spawnAgent(
+    const pid_t agent = startLifeboat(
         {"run", runbook.string(), "--yes", "--state-dir", state.string(), "--output", "json"});
     ASSERT_GT(agent, 0);
     std::filesystem::path journal;
@@ -192,18 +171,25 @@ TEST(CrashResume, KillAfterEveryJournalRecordLosesNothingAndRunsNothingTwice) {
       if (!journal.empty() && completeLines(journal) >= killAfter) {
         break;
       }
-      int status = 0;
-      if (::waitpid(agent, &status, WNOHANG) == agent) {
+      int ignored = 0;
+      if (::waitpid(agent, &ignored, WNOHANG) == agent) {
         exited = true;
         break;
       }
       std::this_thread::sleep_for(100us);
     }
-    ASSERT_FALSE(exited) << "the agent finished before record " << killAfter;
-    ::kill(agent, SIGKILL);
     int status = 0;
-    ::waitpid(agent, &status, 0);
-    ASSERT_TRUE(WIFSIGNALED(status));
+    if (!exited) {
+      ::kill(agent, SIGKILL);
+      ::waitpid(agent, &status, 0);
+    }
+    if (exited || !WIFSIGNALED(status)) {
+      // The last records come microseconds apart: the run ended before the
+      // kill landed. Nothing to resume; the journal must be whole.
+      EXPECT_NE(readLines(journal).back().find("run.finished"), std::string::npos);
+      continue;
+    }
+    ++killed;
 
     const std::vector<std::string> beforeResume = readLines(journal);
     const std::string runId = journal.parent_path().filename().string();
@@ -248,6 +234,8 @@ TEST(CrashResume, KillAfterEveryJournalRecordLosesNothingAndRunsNothingTwice) {
     EXPECT_GE(counts.contains("two") ? counts.at("two") : 0, 1) << "idempotent step never ran";
     EXPECT_TRUE(processesOfRun(runId).empty()) << "the dead agent's children still run";
   }
+  // Only the last few records can outrun the kill; the rest were crashes.
+  EXPECT_GE(killed + 4, total - 1) << "too few of the runs were actually killed";
 }
 
 }  // namespace

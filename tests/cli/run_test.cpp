@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,8 +15,6 @@
 
 #include "lifeboat/test_support/run_process.hpp"
 #include "lifeboat/test_support/temp_dir.hpp"
-
-extern char** environ;
 
 namespace lifeboat::test_support {
 namespace {
@@ -223,20 +220,8 @@ TEST_F(RunCommand, CancelStopsARunInProgress) {
                            "[[step]]\nid = \"tidy\"\ncleanup = true\ntarget = \"local\"\n"
                            "exec = [\"/usr/bin/touch\", \"" +
                                cleaned.string() + "\"]\n"));
-  std::vector<std::string> argv{(binaryDir() / "bin" / "lifeboat").string(), "drill", file.string(),
-                                "--state-dir", state().string()};
-  std::vector<char*> pointers;
-  for (auto& argument : argv) {
-    pointers.push_back(argument.data());
-  }
-  pointers.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-  pid_t agent = 0;
-  ASSERT_EQ(posix_spawn(&agent, pointers[0], &actions, nullptr, pointers.data(), environ), 0);
-  posix_spawn_file_actions_destroy(&actions);
+  const pid_t agent = startLifeboat({"drill", file.string(), "--state-dir", state().string()});
+  ASSERT_GT(agent, 0);
 
   // Wait until the long step's child is running.
   const auto deadline = std::chrono::steady_clock::now() + 20s;

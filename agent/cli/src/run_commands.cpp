@@ -624,16 +624,25 @@ int RunCommands::listRuns() {
   return kExitOk;
 }
 
-int RunCommands::show() {
+std::optional<report::RunRecord> RunCommands::namedRecord() const {
   const std::filesystem::path state = engine::resolveStateDirectory(execution_.stateDirectory);
   Result<std::string> id = engine::findRun(state, runId_);
   if (!id) {
-    std::cerr << "lifeboat: error: " << id.error().message << '\n';
-    return kExitInvalid;
+    std::cerr << "lifeboat: error: " << id.error().message << "\n  hint: " << id.error().hint
+              << '\n';
+    return std::nullopt;
   }
   Result<report::RunRecord> record = recordOf(state / *id);
   if (!record) {
     std::cerr << "lifeboat: error: " << record.error().message << '\n';
+    return std::nullopt;
+  }
+  return std::move(*record);
+}
+
+int RunCommands::show() {
+  std::optional<report::RunRecord> record = namedRecord();
+  if (!record) {
     return kExitInvalid;
   }
   std::cout << report::renderText(*record);
@@ -641,15 +650,8 @@ int RunCommands::show() {
 }
 
 int RunCommands::report() {
-  const std::filesystem::path state = engine::resolveStateDirectory(execution_.stateDirectory);
-  Result<std::string> id = engine::findRun(state, runId_);
-  if (!id) {
-    std::cerr << "lifeboat: error: " << id.error().message << '\n';
-    return kExitInvalid;
-  }
-  Result<report::RunRecord> record = recordOf(state / *id);
+  std::optional<report::RunRecord> record = namedRecord();
   if (!record) {
-    std::cerr << "lifeboat: error: " << record.error().message << '\n';
     return kExitInvalid;
   }
   const std::string text = format_ == "junit"  ? report::renderJunit(*record)

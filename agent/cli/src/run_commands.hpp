@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "lifeboat/report/run_record.hpp"
 #include "options.hpp"
 
 namespace lifeboat::cli {
@@ -37,6 +38,8 @@ class RunCommands {
   int listRuns();
   int show();
   int report();
+  // The record of the run `runId_` names, or nullopt after saying why not.
+  std::optional<report::RunRecord> namedRecord() const;
 
   CLI::App* run_ = nullptr;
   CLI::App* drill_ = nullptr;

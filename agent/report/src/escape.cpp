@@ -90,82 +90,67 @@ std::string validUtf8(std::string_view text) {
   return repairText(text, false);
 }
 
-std::string xmlText(std::string_view text) {
+namespace {
+
+// The entities each markup flavour needs; an empty replacement keeps the
+// character as it is.
+struct Entities {
+  std::string_view quote;
+  std::string_view apostrophe;
+  std::string_view tab;
+  std::string_view newline;
+};
+
+std::string escapeMarkup(std::string_view text, const Entities& entities) {
   std::string escaped;
   for (char c : cleanText(text)) {
+    std::string_view replacement;
     switch (c) {
       case '&':
-        escaped += "&amp;";
+        replacement = "&amp;";
         break;
       case '<':
-        escaped += "&lt;";
+        replacement = "&lt;";
         break;
       case '>':
-        escaped += "&gt;";
+        replacement = "&gt;";
+        break;
+      case '"':
+        replacement = entities.quote;
+        break;
+      case '\'':
+        replacement = entities.apostrophe;
+        break;
+      case '\t':
+        replacement = entities.tab;
+        break;
+      case '\n':
+        replacement = entities.newline;
         break;
       default:
-        escaped += c;
+        break;
+    }
+    if (replacement.empty()) {
+      escaped += c;
+    } else {
+      escaped += replacement;
     }
   }
   return escaped;
+}
+
+}  // namespace
+
+std::string xmlText(std::string_view text) {
+  return escapeMarkup(text, {});
 }
 
 std::string xmlAttribute(std::string_view text) {
-  std::string escaped;
-  for (char c : cleanText(text)) {
-    switch (c) {
-      case '&':
-        escaped += "&amp;";
-        break;
-      case '<':
-        escaped += "&lt;";
-        break;
-      case '>':
-        escaped += "&gt;";
-        break;
-      case '"':
-        escaped += "&quot;";
-        break;
-      case '\'':
-        escaped += "&apos;";
-        break;
-      case '\t':
-        escaped += "&#9;";
-        break;
-      case '\n':
-        escaped += "&#10;";
-        break;
-      default:
-        escaped += c;
-    }
-  }
-  return escaped;
+  return escapeMarkup(text, {"&quot;", "&apos;", "&#9;", "&#10;"});
 }
 
 std::string htmlText(std::string_view text) {
-  std::string escaped;
-  for (char c : cleanText(text)) {
-    switch (c) {
-      case '&':
-        escaped += "&amp;";
-        break;
-      case '<':
-        escaped += "&lt;";
-        break;
-      case '>':
-        escaped += "&gt;";
-        break;
-      case '"':
-        escaped += "&quot;";
-        break;
-      case '\'':
-        escaped += "&#39;";
-        break;
-      default:
-        escaped += c;
-    }
-  }
-  return escaped;
+  return escapeMarkup(text, {"&quot;", "&#39;", "", ""});
 }
 
 std::string terminalLine(std::string_view text) {

@@ -1,10 +1,15 @@
 #include "lifeboat/test_support/run_process.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <spawn.h>
+#include <unistd.h>
 
 #include <cstdlib>
 
 #include "lifeboat/process/runner.hpp"
+
+extern char** environ;
 
 namespace lifeboat::test_support {
 
@@ -68,6 +73,26 @@ ProcessResult runLifeboat(const std::vector<std::string>& arguments,
   std::vector<std::string> argv{(binaryDir() / "bin" / "lifeboat").string()};
   argv.insert(argv.end(), arguments.begin(), arguments.end());
   return runProcess(argv, {}, workingDirectory, std::move(environment));
+}
+
+pid_t startLifeboat(const std::vector<std::string>& arguments) {
+  std::vector<std::string> argv{(binaryDir() / "bin" / "lifeboat").string()};
+  argv.insert(argv.end(), arguments.begin(), arguments.end());
+  std::vector<char*> pointers;
+  for (std::string& argument : argv) {
+    pointers.push_back(argument.data());
+  }
+  pointers.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+  pid_t pid = 0;
+  const int result = posix_spawn(&pid, pointers[0], &actions, nullptr, pointers.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  EXPECT_EQ(result, 0) << "cannot start " << argv[0];
+  return result == 0 ? pid : -1;
 }
 
 }  // namespace lifeboat::test_support

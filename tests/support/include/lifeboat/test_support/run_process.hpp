@@ -2,6 +2,8 @@
 // Runs built programs from tests through agent/process (the project's one
 // way to start children), and finds the source and build trees.
 
+#include <sys/types.h>
+
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -35,5 +37,10 @@ ProcessResult runProcess(const std::vector<std::string>& argv, std::string_view 
 ProcessResult runLifeboat(const std::vector<std::string>& arguments,
                           const std::filesystem::path& workingDirectory = {},
                           std::vector<std::pair<std::string, std::string>> environment = {});
+
+// Starts the built `lifeboat` in the background (stdin, stdout and stderr on
+// /dev/null) and returns its pid, for tests that signal or kill it; the
+// caller waits for it with waitpid.
+pid_t startLifeboat(const std::vector<std::string>& arguments);
 
 }  // namespace lifeboat::test_support
