@@ -15,6 +15,7 @@
 
 #include "lifeboat/test_support/run_process.hpp"
 #include "lifeboat/test_support/temp_dir.hpp"
+#include "test_server.hpp"
 
 namespace lifeboat::test_support {
 namespace {
@@ -211,6 +212,27 @@ TEST_F(RunCommand, DecisionsAnsweredOnTheCommandLineAreChecked) {
   EXPECT_EQ(badStep.exitCode, 2);
 }
 
+TEST_F(RunCommand, HttpStepsAreJudgedByStatusAndBody) {
+  http::fixtures::TestServer server;
+  ASSERT_GT(server.port(), 0);
+  const auto file =
+      dir_.write("http.toml",
+                 "[runbook]\nname = \"web\"\nservice = \"web\"\n[objectives]\nrto = \"1m\"\n"
+                 "[targets.local]\nregion = \"local\"\n"
+                 "[[step]]\nid = \"up\"\ntarget = \"local\"\nrestores_service = true\n"
+                 "http = { url = \"" +
+                     server.url("/status/204") +
+                     "\", expect_status = [200, 204], expect_body = \"\" }\n"
+                     "[[step]]\nid = \"down\"\ntarget = \"local\"\non_failure = \"continue\"\n"
+                     "http = { url = \"" +
+                     server.url("/status/503") + "\" }\n");
+  const ProcessResult result = lifeboat({"drill", file.string()});
+  EXPECT_EQ(result.exitCode, 0) << result.err;
+  const std::string journal = readText(newestRun(state()) / "journal.jsonl");
+  EXPECT_NE(journal.find("\"http_status\":204"), std::string::npos) << journal;
+  EXPECT_NE(journal.find("status 503, expected 200"), std::string::npos) << journal;
+}
+
 // `lifeboat cancel` from another process stops a long step at once; the run
 // ends interrupted (exit 4) and cleanup still runs.
 TEST_F(RunCommand, CancelStopsARunInProgress) {
@@ -232,6 +254,11 @@ TEST_F(RunCommand, CancelStopsARunInProgress) {
     }
     std::this_thread::sleep_for(5ms);
   }
+  // A run without http steps never loads libcurl and its dependencies.
+  const std::string maps = readText("/proc/" + std::to_string(agent) + "/maps");
+  EXPECT_FALSE(maps.empty());
+  EXPECT_EQ(maps.find("libcurl"), std::string::npos);
+
   const auto started = std::chrono::steady_clock::now();
   const ProcessResult cancel = lifeboat({"cancel", "last"});
   EXPECT_EQ(cancel.exitCode, 0) << cancel.err;

@@ -9,6 +9,7 @@
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <mutex>
 #include <set>
@@ -123,11 +124,12 @@ Result<report::RunRecord> recordOf(const std::filesystem::path& directory) {
 
 // Writes `text` to `file` through a temporary file and a rename, so a reader
 // never sees half a report.
-bool writeFileAtomically(const std::filesystem::path& file, const std::string& text) {
+bool writeFileAtomically(const std::filesystem::path& file,
+                         const std::function<void(std::ostream&)>& write) {
   const std::filesystem::path temporary = file.string() + ".tmp";
   {
     std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    out << text;
+    write(out);
     if (!out.flush()) {
       return false;
     }
@@ -136,6 +138,10 @@ bool writeFileAtomically(const std::filesystem::path& file, const std::string& t
   std::error_code error;
   std::filesystem::rename(temporary, file, error);
   return !error;
+}
+
+bool writeFileAtomically(const std::filesystem::path& file, const std::string& text) {
+  return writeFileAtomically(file, [&text](std::ostream& out) { out << text; });
 }
 
 std::string formatMilliseconds(std::int64_t value) {
@@ -209,7 +215,8 @@ void finishRun(const engine::RunResult& result, bool json) {
               << record.error().message << '\n';
     return;
   }
-  if (!writeFileAtomically(result.directory / "report.json", report::renderJson(*record))) {
+  if (!writeFileAtomically(result.directory / "report.json",
+                           [&record](std::ostream& out) { report::renderJson(*record, out); })) {
     std::cerr << "lifeboat: warning: cannot write " << (result.directory / "report.json").string()
               << '\n';
   }

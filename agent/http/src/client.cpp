@@ -1,7 +1,5 @@
 #include "lifeboat/http/client.hpp"
 
-#include <curl/curl.h>
-
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -9,6 +7,7 @@
 #include <mutex>
 #include <optional>
 
+#include "curl_api.hpp"
 #include "lifeboat/common/duration.hpp"
 
 namespace lifeboat::http {
@@ -25,24 +24,19 @@ constexpr const char* kUserAgent = "lifeboat/1";
 // enforces (see the transfer loop), so it is set this much later.
 constexpr milliseconds kLibcurlTimeoutSlack{1'000};
 
-// curl_global_init is not safe to run concurrently with itself or with other
-// libcurl calls; std::call_once makes the first perform() do it exactly once,
-// whichever worker thread gets there first.
-CURLcode initialiseLibcurl() {
-  static std::once_flag once;
-  static CURLcode code = CURLE_OK;
-  std::call_once(once, [] { code = curl_global_init(CURL_GLOBAL_DEFAULT); });
-  return code;
+// The library, once perform() has loaded it (deleters run only after that).
+const detail::CurlApi& curl() {
+  return *detail::curlApi().value();
 }
 
 struct EasyDeleter {
-  void operator()(CURL* easy) const { curl_easy_cleanup(easy); }
+  void operator()(CURL* easy) const { curl().easyCleanup(easy); }
 };
 struct MultiDeleter {
-  void operator()(CURLM* multi) const { curl_multi_cleanup(multi); }
+  void operator()(CURLM* multi) const { curl().multiCleanup(multi); }
 };
 struct ListDeleter {
-  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
+  void operator()(curl_slist* list) const { curl().slistFreeAll(list); }
 };
 using EasyHandle = std::unique_ptr<CURL, EasyDeleter>;
 using MultiHandle = std::unique_ptr<CURLM, MultiDeleter>;
@@ -54,7 +48,7 @@ using HeaderList = std::unique_ptr<curl_slist, ListDeleter>;
 class Attachment {
  public:
   Attachment(CURLM* multi, CURL* easy) : multi_(multi), easy_(easy) {}
-  ~Attachment() { curl_multi_remove_handle(multi_, easy_); }
+  ~Attachment() { curl().multiRemoveHandle(multi_, easy_); }
   Attachment(const Attachment&) = delete;
   Attachment& operator=(const Attachment&) = delete;
 
@@ -158,7 +152,7 @@ std::string curlReason(CURLcode code, const char* errorBuffer) {
   while (!reason.empty() && (reason.back() == '\n' || reason.back() == ' ')) {
     reason.pop_back();
   }
-  return reason.empty() ? std::string(curl_easy_strerror(code)) : reason;
+  return reason.empty() ? std::string(curl().easyStrerror(code)) : reason;
 }
 
 bool contains(std::string_view text, std::string_view part) {
@@ -280,7 +274,7 @@ Outcome cancelled(const Request& request) {
 Result<HeaderList> buildHeaders(const Request& request, bool sendsBody) {
   HeaderList list;
   auto append = [&list](const std::string& line) {
-    curl_slist* extended = curl_slist_append(list.get(), line.c_str());
+    curl_slist* extended = curl().slistAppend(list.get(), line.c_str());
     if (extended == nullptr) {
       return false;
     }
@@ -306,7 +300,7 @@ Result<HeaderList> buildHeaders(const Request& request, bool sendsBody) {
 
 template <class Value>
 bool setOption(CURL* easy, CURLoption option, Value value) {
-  return curl_easy_setopt(easy, option, value) == CURLE_OK;
+  return curl().easySetopt(easy, option, value) == CURLE_OK;
 }
 
 }  // namespace
@@ -319,14 +313,13 @@ Outcome perform(const Request& request) {
   if (request.cancelled && request.cancelled()) {
     return cancelled(request);
   }
-  if (const CURLcode code = initialiseLibcurl(); code != CURLE_OK) {
-    return fail(Failure::transport,
-                describe(request) + ": cannot initialise libcurl: " + curl_easy_strerror(code),
-                "check the agent's memory and TLS library installation");
+  if (Result<const detail::CurlApi*> api = detail::curlApi(); !api) {
+    return fail(Failure::transport, describe(request) + ": " + api.error().message,
+                api.error().hint);
   }
 
-  const EasyHandle easyHandle(curl_easy_init());
-  const MultiHandle multiHandle(curl_multi_init());
+  const EasyHandle easyHandle(curl().easyInit());
+  const MultiHandle multiHandle(curl().multiInit());
   if (!easyHandle || !multiHandle) {
     return fail(Failure::transport, describe(request) + ": cannot create a libcurl handle",
                 "check the agent's memory");
@@ -400,7 +393,7 @@ Outcome perform(const Request& request) {
                 "the agent's libcurl may be older than 7.85 or built without TLS");
   }
 
-  if (curl_multi_add_handle(multiHandle.get(), easy) != CURLM_OK) {
+  if (curl().multiAddHandle(multiHandle.get(), easy) != CURLM_OK) {
     return fail(Failure::transport, describe(request) + ": cannot start the transfer",
                 "check the agent's memory");
   }
@@ -413,10 +406,10 @@ Outcome perform(const Request& request) {
   const Clock::time_point deadline = start + timeout;
   for (;;) {
     int running = 0;
-    const CURLMcode progressed = curl_multi_perform(multiHandle.get(), &running);
+    const CURLMcode progressed = curl().multiPerform(multiHandle.get(), &running);
     if (progressed != CURLM_OK) {
       return fail(Failure::transport,
-                  describe(request) + ": transfer failed: " + curl_multi_strerror(progressed),
+                  describe(request) + ": transfer failed: " + curl().multiStrerror(progressed),
                   "check the agent's memory and open file limit");
     }
     if (running == 0) {
@@ -431,7 +424,7 @@ Outcome perform(const Request& request) {
     }
     const auto left = std::chrono::duration_cast<milliseconds>(deadline - now) + milliseconds(1);
     const int wait = static_cast<int>(std::min(kPollInterval, left).count());
-    if (curl_multi_poll(multiHandle.get(), nullptr, 0, wait, nullptr) != CURLM_OK) {
+    if (curl().multiPoll(multiHandle.get(), nullptr, 0, wait, nullptr) != CURLM_OK) {
       return fail(Failure::transport, describe(request) + ": waiting for the network failed",
                   "check the agent's open file limit");
     }
@@ -440,7 +433,7 @@ Outcome perform(const Request& request) {
   CURLcode result = CURLE_OK;
   int queued = 0;
   bool finished = false;
-  while (CURLMsg* message = curl_multi_info_read(multiHandle.get(), &queued)) {
+  while (CURLMsg* message = curl().multiInfoRead(multiHandle.get(), &queued)) {
     if (message->msg == CURLMSG_DONE && message->easy_handle == easy) {
       result = message->data.result;
       finished = true;
@@ -458,7 +451,7 @@ Outcome perform(const Request& request) {
   }
 
   long status = 0;
-  curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+  curl().easyGetinfo(easy, CURLINFO_RESPONSE_CODE, &status);
   Response response;
   response.status = static_cast<int>(status);
   response.body = std::move(sink.body);

@@ -3,6 +3,8 @@
 // what is not known, so that consumers (jq, the coordinator) need no guessing.
 
 #include <boost/json.hpp>
+#include <ostream>
+#include <sstream>
 
 #include "escape.hpp"
 #include "format.hpp"
@@ -207,43 +209,43 @@ json::object reportJson(const RunRecord& record) {
 }
 
 // Two-space indentation; empty containers stay on one line.
-void writePretty(const json::value& value, std::string& out, int depth) {
+void writePretty(const json::value& value, std::ostream& out, int depth) {
   const std::string indent(static_cast<std::size_t>(depth + 1) * 2, ' ');
   const std::string closing(static_cast<std::size_t>(depth) * 2, ' ');
   if (const json::object* object = value.if_object(); object != nullptr && !object->empty()) {
-    out += "{\n";
+    out << "{\n";
     bool first = true;
     for (const auto& member : *object) {
-      out += first ? "" : ",\n";
+      out << (first ? "" : ",\n") << indent << json::serialize(json::value(member.key())) << ": ";
       first = false;
-      out += indent;
-      out += json::serialize(json::value(member.key()));
-      out += ": ";
       writePretty(member.value(), out, depth + 1);
     }
-    out += "\n" + closing + "}";
+    out << "\n" << closing << "}";
   } else if (const json::array* array = value.if_array(); array != nullptr && !array->empty()) {
-    out += "[\n";
+    out << "[\n";
     bool first = true;
     for (const json::value& element : *array) {
-      out += first ? "" : ",\n";
+      out << (first ? "" : ",\n") << indent;
       first = false;
-      out += indent;
       writePretty(element, out, depth + 1);
     }
-    out += "\n" + closing + "]";
+    out << "\n" << closing << "]";
   } else {
-    out += json::serialize(value);
+    out << json::serialize(value);
   }
 }
 
 }  // namespace
 
-std::string renderJson(const RunRecord& record) {
-  std::string out;
+void renderJson(const RunRecord& record, std::ostream& out) {
   writePretty(reportJson(record), out, 0);
-  out += '\n';
-  return out;
+  out << '\n';
+}
+
+std::string renderJson(const RunRecord& record) {
+  std::ostringstream out;
+  renderJson(record, out);
+  return std::move(out).str();
 }
 
 }  // namespace lifeboat::report

@@ -5,6 +5,7 @@
 // is escaped for the format and stripped of control characters the format
 // cannot carry. Any thread may call them.
 
+#include <ostream>
 #include <string>
 
 #include "lifeboat/report/run_record.hpp"
@@ -18,6 +19,9 @@ inline constexpr int kReportVersion = 1;
 // report.json: one JSON object, indented two spaces, ending in a newline.
 // Every documented key is always present (null when not known).
 std::string renderJson(const RunRecord& record);
+// The same, written to `out` as it is made (a long run's report is never
+// held whole in memory).
+void renderJson(const RunRecord& record, std::ostream& out);
 
 // JUnit XML for CI (GitLab, Jenkins): one <testsuite>, a <testcase> per step,
 // rollback, objective, and (drills with cleanup steps) one for the cleanup.
