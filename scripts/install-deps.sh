@@ -15,6 +15,8 @@ packages=(
   libsqlite3-dev libgtest-dev libgmock-dev
   # benchmarks and tooling
   hyperfine python3 time jq openssl
+  # servers the integration tests start on loopback
+  etcd-server etcd-client
 )
 
 missing=()
