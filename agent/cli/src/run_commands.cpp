@@ -20,6 +20,7 @@
 #include "lifeboat/engine/state_directory.hpp"
 #include "lifeboat/journal/journal.hpp"
 #include "lifeboat/live/view.hpp"
+#include "lifeboat/locks/etcd_run_lock.hpp"
 #include "lifeboat/process/runner.hpp"
 #include "lifeboat/report/render.hpp"
 #include "lifeboat/report/run_record.hpp"
@@ -294,7 +295,8 @@ struct Session {
 
 // What run, drill and resume share: the catalog, the view, the decisions.
 void prepareSession(Session& session, const CommonOptions& common,
-                    const std::optional<std::string>& stateDirectory, DecisionOptions decisions) {
+                    const std::optional<std::string>& stateDirectory, DecisionOptions decisions,
+                    const std::vector<std::string>& etcdEndpoints) {
   session.json = common.output == "json";
   if (!session.catalog) {
     session.catalog = std::make_unique<plugin_host::Catalog>(searchPath(common), session.runner);
@@ -318,6 +320,11 @@ void prepareSession(Session& session, const CommonOptions& common,
   environment.decisions = session.decisions.get();
   environment.observer = [view](const Event& event) { view->onEvent(event); };
   environment.tick = [view](Timestamp now) { view->tick(now); };
+  if (!etcdEndpoints.empty()) {
+    locks::EtcdOptions options;
+    options.endpoints = etcdEndpoints;
+    environment.lockProvider = locks::etcdLockProvider(std::move(options));
+  }
   environment.warn = [](const std::string& warning) {
     std::cerr << "lifeboat: warning: " << warning << '\n';
   };
@@ -351,12 +358,19 @@ RunCommands::RunCommands(CLI::App& app) {
     command.add_option("--approver", execution_.approver,
                        "Who answers decisions (one of their approvers; default: login name)");
   };
+  const auto addLockOptions = [this](CLI::App& command) {
+    command.add_option("--etcd", execution_.etcdEndpoints,
+                       "Take the service's failover lock in etcd at this endpoint, e.g. "
+                       "http://127.0.0.1:2379 (repeatable), instead of on this host only");
+  };
   run_ = app.add_subcommand("run", "Fail over for real: execute a runbook's real-run steps");
   addRunOptions(*run_);
+  addLockOptions(*run_);
   run_->add_flag("--yes,-y", execution_.yes, "Do not ask for confirmation");
   drill_ = app.add_subcommand(
       "drill", "Rehearse a failover: run what a drill may run, clean up, judge RTO and RPO");
   addRunOptions(*drill_);
+  addLockOptions(*drill_);
 
   resume_ = app.add_subcommand("resume", "Continue a run whose agent died");
   resume_->add_option("run", runId_, "Run id (or a unique prefix, or `last`)")->required();
@@ -367,6 +381,7 @@ RunCommands::RunCommands(CLI::App& app) {
   resume_->add_option("--decide", execution_.decide, "Answer a decision step: STEP=OPTION");
   resume_->add_option("--rationale", execution_.rationale, "Why, for --decide answers");
   resume_->add_option("--approver", execution_.approver, "Who answers decisions");
+  addLockOptions(*resume_);
 
   cancel_ = app.add_subcommand("cancel", "Stop a run in progress cleanly (as Ctrl-C would)");
   cancel_->add_option("run", runId_, "Run id (or a unique prefix, or `last`)")->required();
@@ -446,7 +461,8 @@ int RunCommands::runOrDrill(bool drill) {
     return kExitInvalid;
   }
   DecisionOptions decisions{*choices, execution_.rationale, execution_.approver, false};
-  prepareSession(session, execution_.common, execution_.stateDirectory, std::move(decisions));
+  prepareSession(session, execution_.common, execution_.stateDirectory, std::move(decisions),
+                 execution_.etcdEndpoints);
   if (!drill && !execution_.yes) {
     if (!isTerminal(STDIN_FILENO)) {
       std::cerr << "lifeboat: error: a real failover needs confirmation, and there is no "
@@ -566,7 +582,8 @@ int RunCommands::resume() {
     return kExitInvalid;
   }
   prepareSession(session, execution_.common, state.string(),
-                 DecisionOptions{*choices, execution_.rationale, execution_.approver, false});
+                 DecisionOptions{*choices, execution_.rationale, execution_.approver, false},
+                 execution_.etcdEndpoints);
   return complete(session, engine::resumeRun(request, session.environment));
 }
 

@@ -30,6 +30,7 @@ class RunCommands {
     std::vector<std::string> decide;  // STEP=OPTION
     std::string rationale;
     std::string approver;
+    std::vector<std::string> etcdEndpoints;  // --etcd: the distributed failover lock
   };
 
   int runOrDrill(bool drill);

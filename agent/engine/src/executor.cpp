@@ -11,6 +11,7 @@
 #include <boost/json/array.hpp>
 #include <boost/json/value_from.hpp>
 #include <cmath>
+#include <thread>
 #include <unordered_map>
 #include <variant>
 
@@ -145,8 +146,16 @@ class Scheduler {
       });
     }
     asio::post(io_, [this] { schedule(); });
+    std::thread keeper;
+    if (setup_.lock != nullptr && setup_.lock->keepAliveInterval().count() > 0) {
+      keeper = std::thread([this] { keepLock(); });
+    }
     io_.run();
     pool_.join();
+    keeperStop_.trigger();
+    if (keeper.joinable()) {
+      keeper.join();
+    }
     return result_;
   }
 
@@ -168,7 +177,7 @@ class Scheduler {
     }
   }
 
-  bool stopping() const { return abortedBy_.has_value() || mainCancel_.triggered(); }
+  bool stopping() const { return abortedBy_.has_value() || mainCancel_.triggered() || lockLost_; }
 
   // Whether main step `index` may start: 1 yes, 0 not yet, -1 never (then
   // `why` says so).
@@ -219,7 +228,7 @@ class Scheduler {
       return;
     }
     const std::string why =
-        mainCancel_.triggered() ? "not started: " + stopReason_
+        mainCancel_.triggered() || lockLost_ ? "not started: " + stopReason_
         : abortedBy_ ? "not started: the run stopped after step " + *abortedBy_ + " failed"
                      : "not started";
     for (std::size_t i = 0; i < book_.steps.size(); ++i) {
@@ -228,7 +237,7 @@ class Scheduler {
       }
     }
     phase_ = Phase::cleanup;
-    if (rollbackRequested_ && !mainCancel_.triggered()) {
+    if (rollbackRequested_ && !mainCancel_.triggered() && !lockLost_) {
       for (auto id = completionOrder_.rbegin(); id != completionOrder_.rend(); ++id) {
         const std::size_t index = indexOf(*id);
         if (book_.steps[index].rollback && !progress_[index].rolledBack) {
@@ -243,7 +252,7 @@ class Scheduler {
     if (running_ > 0) {
       return;
     }
-    if (rollbackQueue_.empty() || cleanupCancel_.triggered()) {
+    if (rollbackQueue_.empty() || cleanupCancel_.triggered() || lockLost_) {
       phase_ = Phase::cleanup;
       return;
     }
@@ -259,7 +268,7 @@ class Scheduler {
       if (!book_.steps[i].cleanup || progress_[i].state != StepState::pending) {
         continue;
       }
-      if (cleanupCancel_.triggered()) {
+      if (cleanupCancel_.triggered() || lockLost_) {
         skip(i, Phase::cleanup, "not started: " + stopReason_);
         continue;
       }
@@ -840,6 +849,33 @@ class Scheduler {
     schedule();
   }
 
+  // The lock thread: renews a lock that can be lost (an etcd lease) and
+  // reports its loss to the scheduler.
+  void keepLock() {
+    const Milliseconds interval = setup_.lock->keepAliveInterval();
+    while (!keeperStop_.waitFor(interval)) {
+      Result<std::monostate> kept = setup_.lock->keepAlive();
+      if (!kept) {
+        asio::post(io_, [this, error = kept.error()] { onLockLost(error); });
+        return;
+      }
+    }
+  }
+
+  // Without the lock no step may start, cleanup included: another agent may
+  // be failing the service over by now. Running steps end on their own (the
+  // fencing token they carry is stale, which fencing-aware systems refuse).
+  void onLockLost(const Error& error) {
+    if (finished_ || lockLost_) {
+      return;
+    }
+    lockLost_ = true;
+    interrupted_ = true;
+    stopReason_ = "the failover lock was lost (" + error.message + ")";
+    emit(event_type::kRunCancelling, "", {{"reason", "lock_lost"}, {"message", stopReason_}});
+    schedule();
+  }
+
   void armTick() {
     if (!env_.tick) {
       return;
@@ -890,6 +926,7 @@ class Scheduler {
   std::mt19937_64 random_;
   process::CancelSignal mainCancel_;
   process::CancelSignal cleanupCancel_;
+  process::CancelSignal keeperStop_;
 
   std::unordered_map<std::string_view, std::size_t> indexById_;
   std::vector<StepProgress> progress_;
@@ -906,6 +943,7 @@ class Scheduler {
   int dispatched_ = 0;  // steps dispatched while handling one step's end
   bool finished_ = false;
   bool interrupted_ = false;
+  bool lockLost_ = false;
   bool runTimedOut_ = false;
   bool cleanupFailed_ = false;
   bool rollbackFailed_ = false;

@@ -54,6 +54,7 @@ struct ExecutorSetup {
   const Redactor* redactor = nullptr;
   ExpansionContext expansion;  // outputs pointer is set by the executor
   std::map<std::string, std::filesystem::path> pluginExecutables;
+  RunLock* lock = nullptr;  // renewed while the run goes on, when it can be lost
 };
 
 struct ExecutorResult {

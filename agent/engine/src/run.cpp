@@ -41,11 +41,6 @@ using runbook::Runbook;
 
 constexpr std::string_view kAgentLockFile = "agent.lock";
 
-std::filesystem::path serviceLockPath(const std::filesystem::path& state,
-                                      const std::string& service) {
-  return state / "locks" / (service + ".lock");
-}
-
 // Recorded absolute, so that `resume` finds the file from any directory.
 std::string absolutePath(const std::string& path) {
   std::error_code error;
@@ -98,7 +93,7 @@ struct Preflight {
   std::map<std::string, std::filesystem::path> pluginExecutables;
   std::map<std::string, std::string> secrets;
   Redactor redactor;
-  std::optional<FileLock> serviceLock;
+  std::unique_ptr<RunLock> serviceLock;
   std::vector<std::string> warnings;
   json::array checks;
   std::string failure;
@@ -168,15 +163,13 @@ Preflight runPreflight(const Runbook& book, runbook::Mode mode, const RunEnviron
     addCheck(preflight, "secrets", false, secrets.error().message);
   }
 
-  Result<FileLock> lock =
-      FileLock::acquire(serviceLockPath(environment.stateDirectory, book.metadata.service),
-                        "service " + book.metadata.service,
-                        "run " + runId + " (pid " + std::to_string(::getpid()) + ")");
+  const LockProvider provider = environment.lockProvider
+                                    ? environment.lockProvider
+                                    : fileLockProvider(environment.stateDirectory.string());
+  Result<std::unique_ptr<RunLock>> lock = provider(book.metadata.service, runId);
   if (lock) {
-    addCheck(preflight, "lock", true,
-             "service " + book.metadata.service + " locked, fencing token " +
-                 std::to_string(lock->fencingToken()));
-    preflight.serviceLock.emplace(std::move(*lock));
+    addCheck(preflight, "lock", true, (*lock)->describe());
+    preflight.serviceLock = std::move(*lock);
   } else {
     addCheck(preflight, "lock", false, lock.error().message);
   }
@@ -228,8 +221,7 @@ ExpansionContext expansionFor(const Runbook& book, runbook::Mode mode, const std
                        {"service", book.metadata.service},
                        {"runbook", book.metadata.name},
                        {"started_at", formatTimestamp(startedAt)}};
-  context.fencingToken =
-      preflight.serviceLock ? std::to_string(preflight.serviceLock->fencingToken()) : "";
+  context.fencingToken = preflight.serviceLock ? preflight.serviceLock->fencingToken() : "";
   return context;
 }
 
@@ -344,6 +336,7 @@ Result<RunResult> startRun(const RunRequest& request, const RunEnvironment& envi
   setup.redactor = &preflight.redactor;
   setup.expansion = expansionFor(book, request.mode, runId, startedAt, preflight);
   setup.pluginExecutables = preflight.pluginExecutables;
+  setup.lock = preflight.serviceLock.get();
   ExecutorResult executed = execute(std::move(setup), PriorState{});
   result.outcome = executed.outcome;
   result.exitCode = executed.exitCode;
@@ -631,6 +624,7 @@ Result<RunResult> resumeRun(const ResumeRequest& request, const RunEnvironment& 
   setup.redactor = &preflight.redactor;
   setup.expansion = expansionFor(book, mode, request.runId, *startedAt, preflight);
   setup.pluginExecutables = preflight.pluginExecutables;
+  setup.lock = preflight.serviceLock.get();
   ExecutorResult executed = execute(std::move(setup), std::move(prior));
   result.outcome = executed.outcome;
   result.exitCode = executed.exitCode;

@@ -26,6 +26,7 @@
 
 #include "lifeboat/common/event.hpp"
 #include "lifeboat/common/result.hpp"
+#include "lifeboat/engine/run_lock.hpp"
 #include "lifeboat/plugin_host/catalog.hpp"
 #include "lifeboat/process/cancel_signal.hpp"
 #include "lifeboat/process/runner.hpp"
@@ -82,6 +83,8 @@ struct RunEnvironment {
   std::function<void(Timestamp)> tick;
   // Warnings that are not events (before the journal exists).
   std::function<void(const std::string&)> warn;
+  // The failover lock; empty = the local file lock (fileLockProvider).
+  LockProvider lockProvider;
   Milliseconds killGrace{5'000};
   std::uint64_t seed = 0;  // retry jitter and run ids; 0 = from std::random_device
 };
