@@ -262,6 +262,18 @@ TEST_F(ExecTest, AFailureNamesTheStatusAndTheLastStderrLineRedacted) {
   EXPECT_TRUE(outcome.outputs.empty());
 }
 
+// A long stderr line is cut for the error message only after redaction: a
+// secret that straddles the cut does not show in part.
+TEST_F(ExecTest, ASecretAcrossTheCutOfALongErrorLineStaysHidden) {
+  redactor_.add("abcdefghij-secret");
+  runbook::ExecSpec spec = shell("printf '%0295d' 0 >&2; echo \"$PASS tail\" >&2; exit 2");
+  spec.environment = {{"PASS", "abcdefghij-secret"}};
+  const StepOutcome outcome = runExec(spec, 5'000ms, services_);
+  EXPECT_EQ(outcome.status, Status::failed);
+  EXPECT_EQ(outcome.error.find("abcde"), std::string::npos) << outcome.error;
+  EXPECT_THAT(outcome.error, HasSubstr("[red"));
+}
+
 TEST_F(ExecTest, ATimeoutIsTimedOut) {
   const Clock::time_point start = Clock::now();
   const StepOutcome outcome = runExec(shell("sleep 10"), 100ms, services_);

@@ -20,16 +20,23 @@ std::string_view statusName(Status status) {
   return "failed";
 }
 
-std::string lastLine(std::string_view text) {
+std::string lastLine(std::string_view text, const Redactor& redactor) {
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) {
     text.remove_suffix(1);
   }
   const std::size_t newline = text.rfind('\n');
-  std::string_view line = newline == std::string_view::npos ? text : text.substr(newline + 1);
+  // Redacted whole before it is cut, so that a secret across the cut cannot
+  // show in part.
+  std::string line =
+      redactor.redact(newline == std::string_view::npos ? text : text.substr(newline + 1));
   if (line.size() > 300) {
-    return std::string(line.substr(0, 300)) + "...";
+    std::size_t cut = 300;
+    while (cut > 0 && (static_cast<unsigned char>(line[cut]) & 0xC0) == 0x80) {
+      --cut;  // not inside a UTF-8 sequence
+    }
+    line = line.substr(0, cut) + "...";
   }
-  return std::string(line);
+  return line;
 }
 
 StepOutcome fromChildOutcome(const process::Outcome& child, std::string_view program,
@@ -62,7 +69,7 @@ StepOutcome fromChildOutcome(const process::Outcome& child, std::string_view pro
     outcome.status = Status::ok;
     return outcome;
   }
-  if (const std::string stderrLine = lastLine(child.standardError); !stderrLine.empty()) {
+  if (const std::string stderrLine = lastLine(child.standardError, redactor); !stderrLine.empty()) {
     error += ": " + stderrLine;
   }
   outcome.error = redactor.redact(error);

@@ -17,7 +17,8 @@ namespace lifeboat::steps {
 StepOutcome fromChildOutcome(const process::Outcome& child, std::string_view program,
                              Milliseconds timeout, const Redactor& redactor);
 
-// The last non-empty line of `text`, at most 300 bytes.
-std::string lastLine(std::string_view text);
+// The last non-empty line of `text`, redacted, then cut to at most 300 bytes
+// (plus "...").
+std::string lastLine(std::string_view text, const Redactor& redactor);
 
 }  // namespace lifeboat::steps

@@ -94,7 +94,7 @@ StepOutcome runPlugin(const PluginCall& call, Milliseconds timeout, const Servic
   } else if (!conversation.final) {
     error =
         name + " exited with status " + std::to_string(child.exitCode) + " without a final line";
-    if (const std::string line = lastLine(child.standardError); !line.empty()) {
+    if (const std::string line = lastLine(child.standardError, *services.redactor); !line.empty()) {
       error += ": " + line;
     }
   } else if (conversation.final->ok != (child.exitCode == 0)) {
