@@ -6,7 +6,6 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,8 +16,6 @@
 
 #include "lifeboat/test_support/run_process.hpp"
 #include "lifeboat/test_support/temp_dir.hpp"
-
-extern char** environ;  // NOLINT: POSIX declares it nowhere in a header
 
 namespace lifeboat::http::fixtures {
 namespace {
@@ -116,19 +113,10 @@ TestServer::TestServer(const std::vector<std::string>& arguments) {
   const std::string script = (test_support::sourceDir() / "tests/http/test_server.py").string();
   std::vector<std::string> argv{"/usr/bin/python3", script};
   argv.insert(argv.end(), arguments.begin(), arguments.end());
-  std::vector<char*> pointers;
-  for (std::string& argument : argv) {
-    pointers.push_back(argument.data());
-  }
-  pointers.push_back(nullptr);
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, input[0], 0);
-  posix_spawn_file_actions_adddup2(&actions, output[1], 1);
-  const int spawned =
-      posix_spawn(&pid_, argv.front().c_str(), &actions, nullptr, pointers.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
+  const pid_t started =
+      test_support::startBackground(argv, {input[0], output[1], test_support::kInherit});
+  const int spawned = started > 0 ? 0 : -started;
+  pid_ = started > 0 ? started : -1;
   ::close(input[0]);
   ::close(output[1]);
   stdinWrite_ = input[1];

@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,8 +18,7 @@
 #include <vector>
 
 #include "lifeboat/http/client.hpp"
-
-extern char** environ;  // NOLINT: POSIX declares it nowhere in a header
+#include "lifeboat/test_support/run_process.hpp"
 
 namespace lifeboat::locks::fixtures {
 namespace {
@@ -89,19 +87,11 @@ bool EtcdServer::start(const fs::path& directory, int attempt) {
                                 "--initial-advertise-peer-urls=" + peer,
                                 "--initial-cluster=t=" + peer,
                                 "--log-level=warn"};
-  std::vector<char*> pointers;
-  for (std::string& argument : argv) {
-    pointers.push_back(argument.data());
-  }
-  pointers.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  const int spawned =
-      posix_spawn(&pid_, argv.front().c_str(), &actions, nullptr, pointers.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
+  const int logFd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  const pid_t started = test_support::startBackground(argv, {test_support::kDevNull, logFd, logFd});
+  ::close(logFd);
+  const int spawned = started > 0 ? 0 : -started;
+  pid_ = started > 0 ? started : -1;
   if (spawned != 0) {
     pid_ = -1;
     ADD_FAILURE() << "cannot start /usr/bin/etcd: " << std::strerror(spawned)

@@ -75,24 +75,37 @@ ProcessResult runLifeboat(const std::vector<std::string>& arguments,
   return runProcess(argv, {}, workingDirectory, std::move(environment));
 }
 
-pid_t startLifeboat(const std::vector<std::string>& arguments) {
-  std::vector<std::string> argv{(binaryDir() / "bin" / "lifeboat").string()};
-  argv.insert(argv.end(), arguments.begin(), arguments.end());
+pid_t startBackground(const std::vector<std::string>& argv, const ChildStreams& streams) {
+  std::vector<std::string> copy = argv;
   std::vector<char*> pointers;
-  for (std::string& argument : argv) {
+  for (std::string& argument : copy) {
     pointers.push_back(argument.data());
   }
   pointers.push_back(nullptr);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+  const auto route = [&actions](int from, int to, int flags) {
+    if (from == kDevNull) {
+      posix_spawn_file_actions_addopen(&actions, to, "/dev/null", flags, 0);
+    } else if (from != kInherit) {
+      posix_spawn_file_actions_adddup2(&actions, from, to);
+    }
+  };
+  route(streams.input, STDIN_FILENO, O_RDONLY);
+  route(streams.output, STDOUT_FILENO, O_WRONLY);
+  route(streams.error, STDERR_FILENO, O_WRONLY);
   pid_t pid = 0;
   const int result = posix_spawn(&pid, pointers[0], &actions, nullptr, pointers.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
-  EXPECT_EQ(result, 0) << "cannot start " << argv[0];
-  return result == 0 ? pid : -1;
+  return result == 0 ? pid : -result;
+}
+
+pid_t startLifeboat(const std::vector<std::string>& arguments) {
+  std::vector<std::string> argv{(binaryDir() / "bin" / "lifeboat").string()};
+  argv.insert(argv.end(), arguments.begin(), arguments.end());
+  const pid_t pid = startBackground(argv);
+  EXPECT_GT(pid, 0) << "cannot start " << argv[0];
+  return pid > 0 ? pid : -1;
 }
 
 }  // namespace lifeboat::test_support

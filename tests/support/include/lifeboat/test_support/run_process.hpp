@@ -38,6 +38,21 @@ ProcessResult runLifeboat(const std::vector<std::string>& arguments,
                           const std::filesystem::path& workingDirectory = {},
                           std::vector<std::pair<std::string, std::string>> environment = {});
 
+// Where a background child's standard stream goes: a descriptor of ours
+// (duplicated onto it), or one of these.
+inline constexpr int kDevNull = -1;
+inline constexpr int kInherit = -2;
+struct ChildStreams {
+  int input = kDevNull;
+  int output = kDevNull;
+  int error = kDevNull;
+};
+
+// Starts `argv` (argv[0] a path) in the background with posix_spawn and the
+// test's environment. Returns its pid, or minus the errno when it could not
+// start. The caller reaps it.
+pid_t startBackground(const std::vector<std::string>& argv, const ChildStreams& streams = {});
+
 // Starts the built `lifeboat` in the background (stdin, stdout and stderr on
 // /dev/null) and returns its pid, for tests that signal or kill it; the
 // caller waits for it with waitpid.
