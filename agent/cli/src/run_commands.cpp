@@ -16,9 +16,11 @@
 
 #include "decisions.hpp"
 #include "lifeboat/common/duration.hpp"
+#include "lifeboat/common/host.hpp"
 #include "lifeboat/engine/run.hpp"
 #include "lifeboat/engine/state_directory.hpp"
 #include "lifeboat/journal/journal.hpp"
+#include "lifeboat/live/text.hpp"
 #include "lifeboat/live/view.hpp"
 #include "lifeboat/locks/etcd_run_lock.hpp"
 #include "lifeboat/process/runner.hpp"
@@ -44,14 +46,6 @@ void addExecutionOptions(CLI::App& command, CommonOptions& common,
   command.add_option("--state-dir", stateDirectory,
                      "Where runs are kept (default: $LIFEBOAT_STATE_DIR, /var/lib/lifeboat for "
                      "root, else $XDG_STATE_HOME/lifeboat)");
-}
-
-std::string hostName() {
-  char name[256] = {};
-  if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') {
-    return "lifeboat-agent";
-  }
-  return name;
 }
 
 // RFC 3339 in UTC, with or without milliseconds: 2026-11-24T22:56:10Z or
@@ -145,17 +139,6 @@ bool writeFileAtomically(const std::filesystem::path& file, const std::string& t
   return writeFileAtomically(file, [&text](std::ostream& out) { out << text; });
 }
 
-std::string formatMilliseconds(std::int64_t value) {
-  if (value < 1000) {
-    return std::to_string(value) + "ms";
-  }
-  if (value < 60'000) {
-    const std::int64_t tenths = (value + 50) / 100;
-    return std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + "s";
-  }
-  return formatDuration(Milliseconds(value / 1000 * 1000));
-}
-
 // The end of a run in a few lines: outcome, verdicts, where the evidence is.
 void printVerdict(const report::RunRecord& record, const std::filesystem::path& directory,
                   std::ostream& out) {
@@ -186,12 +169,13 @@ void printVerdict(const report::RunRecord& record, const std::filesystem::path& 
     }
     out << "  " << name << ": ";
     if (objective.valueMs) {
-      out << formatMilliseconds(*objective.valueMs);
+      out << live::formatElapsed(std::chrono::milliseconds(*objective.valueMs));
     } else {
       out << "not measured";
     }
     if (objective.targetMs) {
-      out << " (objective " << formatMilliseconds(*objective.targetMs) << ")";
+      out << " (objective " << live::formatElapsed(std::chrono::milliseconds(*objective.targetMs))
+          << ")";
     }
     out << " -> " << report::verdictName(objective.verdict);
     if (objective.objective == "rto" && !objective.outageStartSource.empty()) {

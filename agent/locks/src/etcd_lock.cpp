@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "etcd_gateway.hpp"
+#include "lifeboat/common/host.hpp"
 
 namespace lifeboat::locks {
 namespace {
@@ -28,12 +29,7 @@ constexpr milliseconds kPollMax{150};
 constexpr milliseconds kCancelSlice{25};
 
 std::string defaultHolder() {
-  std::array<char, 256> host{};
-  if (::gethostname(host.data(), host.size() - 1) != 0) {
-    host[0] = '\0';
-  }
-  const std::string name = host[0] != '\0' ? host.data() : "unknown host";
-  return name + " (pid " + std::to_string(::getpid()) + ")";
+  return hostName() + " (pid " + std::to_string(::getpid()) + ")";
 }
 
 std::string seconds(std::int64_t ttlSeconds) {

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <sstream>
 
+#include "lifeboat/common/host.hpp"
+
 namespace lifeboat::locks {
 namespace {
 
@@ -32,14 +34,6 @@ class EtcdRunLock final : public engine::RunLock {
   EtcdLock lock_;
   std::chrono::milliseconds ttl_;
 };
-
-std::string hostName() {
-  char name[256] = {};
-  if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') {
-    return "unknown host";
-  }
-  return name;
-}
 
 }  // namespace
 
