@@ -33,6 +33,14 @@ namespace {
 
 constexpr int kExitFailed = engine::kExitFailed;
 
+// "lifeboat: error: MESSAGE" and, when there is one, "  hint: HINT".
+void printError(const Error& error) {
+  std::cerr << "lifeboat: error: " << error.message << '\n';
+  if (!error.hint.empty()) {
+    std::cerr << "  hint: " << error.hint << '\n';
+  }
+}
+
 // Parsing a large runbook happens on a thread of its own, and steps on worker
 // threads, whose malloc arenas keep freed pages resident; an agent that may
 // run for hours gives them back.
@@ -317,10 +325,7 @@ void prepareSession(Session& session, const CommonOptions& common,
 int complete(Session& session, Result<engine::RunResult> result) {
   session.view->finish();
   if (!result) {
-    std::cerr << "lifeboat: error: " << result.error().message << '\n';
-    if (!result.error().hint.empty()) {
-      std::cerr << "  hint: " << result.error().hint << '\n';
-    }
+    printError(result.error());
     return kExitInvalid;
   }
   finishRun(*result, session.json);
@@ -467,13 +472,12 @@ int RunCommands::resume() {
   const std::filesystem::path state = engine::resolveStateDirectory(execution_.stateDirectory);
   Result<std::string> id = engine::findRun(state, runId_);
   if (!id) {
-    std::cerr << "lifeboat: error: " << id.error().message << "\n  hint: " << id.error().hint
-              << '\n';
+    printError(id.error());
     return kExitInvalid;
   }
   Result<engine::RunInspection> inspection = engine::inspectRun(state, *id);
   if (!inspection) {
-    std::cerr << "lifeboat: error: " << inspection.error().message << '\n';
+    printError(inspection.error());
     return kExitInvalid;
   }
   if (inspection->finished) {
@@ -575,15 +579,12 @@ int RunCommands::cancel() {
   const std::filesystem::path state = engine::resolveStateDirectory(execution_.stateDirectory);
   Result<std::string> id = engine::findRun(state, runId_);
   if (!id) {
-    std::cerr << "lifeboat: error: " << id.error().message << '\n';
+    printError(id.error());
     return kExitInvalid;
   }
   Result<int> pid = engine::cancelRun(state, *id);
   if (!pid) {
-    std::cerr << "lifeboat: error: " << pid.error().message << '\n';
-    if (!pid.error().hint.empty()) {
-      std::cerr << "  hint: " << pid.error().hint << '\n';
-    }
+    printError(pid.error());
     return kExitFailed;
   }
   std::cout << "asked agent pid " << *pid << " to stop run " << *id
@@ -636,13 +637,12 @@ std::optional<report::RunRecord> RunCommands::namedRecord() const {
   const std::filesystem::path state = engine::resolveStateDirectory(execution_.stateDirectory);
   Result<std::string> id = engine::findRun(state, runId_);
   if (!id) {
-    std::cerr << "lifeboat: error: " << id.error().message << "\n  hint: " << id.error().hint
-              << '\n';
+    printError(id.error());
     return std::nullopt;
   }
   Result<report::RunRecord> record = recordOf(state / *id);
   if (!record) {
-    std::cerr << "lifeboat: error: " << record.error().message << '\n';
+    printError(record.error());
     return std::nullopt;
   }
   return std::move(*record);
