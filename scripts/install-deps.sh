@@ -16,7 +16,7 @@ packages=(
   # benchmarks and tooling
   hyperfine python3 time jq openssl
   # servers the integration tests start on loopback
-  etcd-server etcd-client
+  etcd-server etcd-client prometheus-alertmanager
 )
 
 missing=()
