@@ -11,13 +11,18 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::array<std::string_view, 16> kKnownTypes{
+constexpr std::array<std::string_view, 32> kKnownTypes{
     event_type::kRunStarted,        event_type::kRunFinished,        event_type::kRunResumed,
     event_type::kRunCancelling,     event_type::kPreflightFinished,  event_type::kStepStarted,
     event_type::kStepProcess,       event_type::kStepOutput,         event_type::kStepFinished,
     event_type::kObjectiveMeasured, event_type::kObjectiveEvaluated, event_type::kDecisionRequested,
     event_type::kDecisionMade,      event_type::kNotifyRequested,    event_type::kHello,
-    event_type::kHeartbeat,
+    event_type::kHeartbeat,         event_type::kWatchStarted,       event_type::kWatchReloaded,
+    event_type::kWatchStopped,      event_type::kOutageDeclared,     event_type::kOutageSuppressed,
+    event_type::kOutageRecovered,   event_type::kAnomalyDetected,    event_type::kAnomalyCleared,
+    event_type::kFlappingStarted,   event_type::kFlappingStopped,    event_type::kFailoverPending,
+    event_type::kFailoverApproved,  event_type::kFailoverSkipped,    event_type::kFailoverStarted,
+    event_type::kFailoverFinished,  event_type::kAgentMode,
 };
 
 // Reads `count` decimal digits at text[at...]; -1 if any is not a digit.

@@ -14,6 +14,7 @@
 #include "plan_render.hpp"
 #include "run_commands.hpp"
 #include "runbook_files.hpp"
+#include "watch_commands.hpp"
 
 #ifndef LIFEBOAT_VERSION
 #define LIFEBOAT_VERSION "0.0.0"
@@ -138,6 +139,7 @@ int run(int argc, char** argv) {
   addCommonOptions(*plan, planOptions);
 
   RunCommands runCommands(app);
+  WatchCommands watchCommands(app);
   CLI::App* version = app.add_subcommand("version", "Print the version");
 
   try {
@@ -153,6 +155,9 @@ int run(int argc, char** argv) {
     return runPlan(planFile, planOptions, drill, real);
   }
   if (std::optional<int> code = runCommands.dispatch()) {
+    return *code;
+  }
+  if (std::optional<int> code = watchCommands.dispatch()) {
     return *code;
   }
   if (version->parsed()) {

@@ -47,4 +47,11 @@ plugin_host::SearchPath searchPath(const CommonOptions& options) {
   return plugin_host::defaultSearchPath(directories);
 }
 
+void printError(const Error& error) {
+  std::cerr << "lifeboat: error: " << error.message << '\n';
+  if (!error.hint.empty()) {
+    std::cerr << "  hint: " << error.hint << '\n';
+  }
+}
+
 }  // namespace lifeboat::cli

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "lifeboat/common/result.hpp"
 #include "lifeboat/plugin_host/catalog.hpp"
 
 namespace lifeboat::cli {
@@ -27,5 +28,8 @@ std::optional<std::vector<std::pair<std::string, std::string>>> parseVariables(
     const std::vector<std::string>& raw);
 
 plugin_host::SearchPath searchPath(const CommonOptions& options);
+
+// "lifeboat: error: MESSAGE" and, when there is one, "  hint: HINT".
+void printError(const Error& error);
 
 }  // namespace lifeboat::cli

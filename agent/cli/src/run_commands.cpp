@@ -33,14 +33,6 @@ namespace {
 
 constexpr int kExitFailed = engine::kExitFailed;
 
-// "lifeboat: error: MESSAGE" and, when there is one, "  hint: HINT".
-void printError(const Error& error) {
-  std::cerr << "lifeboat: error: " << error.message << '\n';
-  if (!error.hint.empty()) {
-    std::cerr << "  hint: " << error.hint << '\n';
-  }
-}
-
 // Parsing a large runbook happens on a thread of its own, and steps on worker
 // threads, whose malloc arenas keep freed pages resident; an agent that may
 // run for hours gives them back.

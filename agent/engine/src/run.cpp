@@ -296,20 +296,24 @@ Result<RunResult> startRun(const RunRequest& request, const RunEnvironment& envi
   for (const auto& [name, value] : request.commandLineVariables) {
     variables[name] = value;
   }
-  Result<journal::Done> started =
-      events.emit(event_type::kRunStarted, "",
-                  {{"runbook", absolutePath(book.path)},
-                   {"runbook_name", book.metadata.name},
-                   {"runbook_sha256", book.sha256},
-                   {"service", book.metadata.service},
-                   {"drill", request.mode == runbook::Mode::drill},
-                   {"started_at", formatTimestamp(startedAt)},
-                   {"outage_start", formatTimestamp(outageStart)},
-                   {"outage_start_source", request.outageStart ? "flag" : "run_start"},
-                   {"objectives", std::move(objectives)},
-                   {"variables", std::move(variables)},
-                   {"agent_pid", ::getpid()},
-                   {"steps", planSteps(book, request.mode)}});
+  json::object startedData{
+      {"runbook", absolutePath(book.path)},
+      {"runbook_name", book.metadata.name},
+      {"runbook_sha256", book.sha256},
+      {"service", book.metadata.service},
+      {"drill", request.mode == runbook::Mode::drill},
+      {"started_at", formatTimestamp(startedAt)},
+      {"outage_start", formatTimestamp(outageStart)},
+      {"outage_start_source", request.outageStart ? request.outageStartSource : "run_start"},
+      {"objectives", std::move(objectives)},
+      {"variables", std::move(variables)},
+      {"agent_pid", ::getpid()},
+      {"steps", planSteps(book, request.mode)}};
+  if (!request.origin.empty()) {
+    startedData["origin"] = request.origin;
+  }
+  Result<journal::Done> started = events.emit(event_type::kRunStarted, "", std::move(startedData));
+
   if (!started) {
     return started.error();
   }
@@ -327,7 +331,7 @@ Result<RunResult> startRun(const RunRequest& request, const RunEnvironment& envi
   setup.mode = request.mode;
   setup.runId = runId;
   setup.outageStart = outageStart;
-  setup.outageStartSource = request.outageStart ? "flag" : "run_start";
+  setup.outageStartSource = request.outageStart ? request.outageStartSource : "run_start";
   setup.runStartedAt = startedAt;
   setup.seed = random();
   setup.events = &events;

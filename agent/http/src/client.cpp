@@ -370,6 +370,9 @@ Outcome perform(const Request& request) {
          setOption(easy, CURLOPT_POSTFIELDS, request.body.data());
   }
 
+  if (!request.unixSocket.empty()) {
+    ok = ok && setOption(easy, CURLOPT_UNIX_SOCKET_PATH, request.unixSocket.c_str());
+  }
   if (!request.caFile.empty()) {
     // Only this file: without clearing CAPATH, Debian's libcurl would also
     // trust every CA in /etc/ssl/certs.

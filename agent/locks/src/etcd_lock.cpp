@@ -407,3 +407,29 @@ Result<bool> isCurrentHolder(const EtcdOptions& options, std::string_view servic
 }
 
 }  // namespace lifeboat::locks
+
+namespace lifeboat::locks {
+
+Result<std::optional<LockHolder>> currentHolder(const EtcdOptions& options,
+                                                std::string_view service) {
+  if (auto valid = detail::validateOptions(options, service); !valid) {
+    return valid.error();
+  }
+  EtcdGateway gateway(options);
+  const std::string key = options.prefix + std::string(service);
+  const GatewayAnswer answer =
+      gateway.call("/v3/kv/range", json::object{{"key", detail::base64Encode(key)}});
+  if (answer.kind != GatewayAnswer::Kind::ok) {
+    Error error = answer.error;
+    error.message =
+        "cannot read the failover lock of service " + std::string(service) + ": " + error.message;
+    return error;
+  }
+  const std::optional<detail::KeyValue> current = detail::firstKeyValue(answer.body);
+  if (!current) {
+    return std::optional<LockHolder>{};
+  }
+  return std::optional<LockHolder>{LockHolder{current->value, current->createRevision}};
+}
+
+}  // namespace lifeboat::locks

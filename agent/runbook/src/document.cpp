@@ -1,4 +1,4 @@
-#include "document.hpp"
+#include "lifeboat/runbook/document.hpp"
 
 #include <toml++/toml.h>
 

@@ -4,7 +4,7 @@
 
 #include <cstring>
 
-#include "document.hpp"
+#include "lifeboat/runbook/document.hpp"
 #include "lifeboat/common/sha256.hpp"
 #include "parser.hpp"
 #include "validator.hpp"

@@ -7,7 +7,7 @@
 
 #include "lifeboat/common/text.hpp"
 #include "step_parser.hpp"
-#include "table_reader.hpp"
+#include "lifeboat/runbook/table_reader.hpp"
 
 namespace lifeboat::runbook {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "document.hpp"
+#include "lifeboat/runbook/document.hpp"
 #include "lifeboat/runbook/model.hpp"
 
 namespace lifeboat::runbook {

@@ -4,7 +4,7 @@
 #include <set>
 
 #include "lifeboat/common/text.hpp"
-#include "table_reader.hpp"
+#include "lifeboat/runbook/table_reader.hpp"
 
 namespace lifeboat::runbook {
 namespace {

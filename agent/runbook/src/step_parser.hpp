@@ -1,7 +1,7 @@
 #pragma once
 // [[step]] tables -> Step models (part of parseModel).
 
-#include "document.hpp"
+#include "lifeboat/runbook/document.hpp"
 #include "parser.hpp"
 
 namespace lifeboat::runbook {

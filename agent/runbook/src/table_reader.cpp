@@ -1,4 +1,4 @@
-#include "table_reader.hpp"
+#include "lifeboat/runbook/table_reader.hpp"
 
 #include <vector>
 
@@ -84,6 +84,21 @@ std::optional<std::int64_t> TableReader::integer(std::string_view key, std::int6
     return std::nullopt;
   }
   return value->integer;
+}
+
+std::optional<double> TableReader::number(std::string_view key) {
+  const Node* value = table_.find(key);
+  if (value == nullptr) {
+    return std::nullopt;
+  }
+  if (value->kind == Node::Kind::integer) {
+    return static_cast<double>(value->integer);
+  }
+  if (value->kind != Node::Kind::floating) {
+    wrongType(key, *value, "a number");
+    return std::nullopt;
+  }
+  return value->floating;
 }
 
 std::optional<bool> TableReader::boolean(std::string_view key) {

@@ -53,6 +53,23 @@ inline constexpr std::string_view kDecisionMade = "decision.made";
 inline constexpr std::string_view kNotifyRequested = "notify.requested";
 inline constexpr std::string_view kHello = "hello";
 inline constexpr std::string_view kHeartbeat = "heartbeat";
+// `lifeboat watch` (agent-level: `run` is empty; docs/protocol.md).
+inline constexpr std::string_view kWatchStarted = "watch.started";
+inline constexpr std::string_view kWatchReloaded = "watch.reloaded";
+inline constexpr std::string_view kWatchStopped = "watch.stopped";
+inline constexpr std::string_view kOutageDeclared = "outage.declared";
+inline constexpr std::string_view kOutageSuppressed = "outage.suppressed";
+inline constexpr std::string_view kOutageRecovered = "outage.recovered";
+inline constexpr std::string_view kAnomalyDetected = "anomaly.detected";
+inline constexpr std::string_view kAnomalyCleared = "anomaly.cleared";
+inline constexpr std::string_view kFlappingStarted = "flapping.started";
+inline constexpr std::string_view kFlappingStopped = "flapping.stopped";
+inline constexpr std::string_view kFailoverPending = "failover.pending";
+inline constexpr std::string_view kFailoverApproved = "failover.approved";
+inline constexpr std::string_view kFailoverSkipped = "failover.skipped";
+inline constexpr std::string_view kFailoverStarted = "failover.started";
+inline constexpr std::string_view kFailoverFinished = "failover.finished";
+inline constexpr std::string_view kAgentMode = "agent.mode";
 }  // namespace event_type
 
 std::span<const std::string_view> knownEventTypes();

@@ -14,6 +14,7 @@
 // handled while a run is in progress: the first stops the main steps (the
 // run ends `interrupted`, cleanup still runs), the second stops cleanup too.
 
+#include <boost/json/object.hpp>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -93,6 +94,12 @@ struct RunRequest {
   const runbook::Runbook* runbook = nullptr;
   runbook::Mode mode = runbook::Mode::drill;
   std::optional<Timestamp> outageStart;  // --outage-start; else the run's start
+  // Recorded as run.started's outage_start_source when outageStart is set:
+  // "flag" (--outage-start) or "trigger" (the first failed check).
+  std::string outageStartSource = "flag";
+  // What started the run, recorded as run.started's `origin` when not empty
+  // (`lifeboat watch`: the trigger, its detail, who approved and why).
+  boost::json::object origin;
   std::vector<std::pair<std::string, std::string>> commandLineVariables;  // recorded
 };
 

@@ -51,6 +51,10 @@ struct Request {
   std::string clientCertificate;
   std::string clientKey;
   bool insecureSkipVerify = false;
+  // Connect to this unix domain socket instead of the URL's host and port
+  // (the URL still gives the path and the Host header): the agent's local
+  // control socket. Empty = TCP as usual.
+  std::string unixSocket;
   // The whole request: resolving, connecting, TLS, sending and reading the
   // entire response. Must be more than zero.
   std::chrono::milliseconds timeout{30'000};

@@ -38,6 +38,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -137,5 +138,14 @@ class EtcdLock {
 // be reached. Thread-safe.
 Result<bool> isCurrentHolder(const EtcdOptions& options, std::string_view service,
                              std::int64_t fencingToken);
+
+// Who holds the lock of `service` right now: nullopt when nobody does; an
+// Error when etcd cannot be asked (the caller cannot tell held from free).
+struct LockHolder {
+  std::string holder;             // the holder's description (EtcdOptions::holder)
+  std::int64_t fencingToken = 0;  // the key's create revision
+};
+Result<std::optional<LockHolder>> currentHolder(const EtcdOptions& options,
+                                                std::string_view service);
 
 }  // namespace lifeboat::locks

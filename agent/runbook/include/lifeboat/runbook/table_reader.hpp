@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "document.hpp"
+#include "lifeboat/runbook/document.hpp"
 #include "lifeboat/common/duration.hpp"
 
 namespace lifeboat::runbook {
@@ -27,6 +27,8 @@ class TableReader {
 
   std::optional<std::string> string(std::string_view key, bool required = false);
   std::optional<std::int64_t> integer(std::string_view key, std::int64_t min, std::int64_t max);
+  // A float or an integer; ranges are the caller's to check.
+  std::optional<double> number(std::string_view key);
   std::optional<bool> boolean(std::string_view key);
   std::optional<Milliseconds> duration(std::string_view key, bool required = false);
   std::optional<std::vector<std::string>> strings(std::string_view key, bool required = false);
