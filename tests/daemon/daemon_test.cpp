@@ -137,6 +137,10 @@ TEST_F(DaemonTest, OutageStartsTheRunbookWithTheFirstFailedCheckAsOutageStart) {
   EXPECT_EQ(origin.at("kind").get_string(), "trigger");
   EXPECT_EQ(origin.at("trigger").get_string(), "trigger #1 (exec)");
   EXPECT_EQ(origin.at("detail").get_string(), "exit 1");
+  // One sequence for the agent: the run's numbers fall between the daemon's
+  // declaration and its failover.finished.
+  EXPECT_GT(started.seq, declared->seq);
+  EXPECT_LT(run.back().seq, finished->seq);
   // The fencing token reached the step.
   EXPECT_NE(lines(dir() / "failovers").front().find("token 1"), std::string::npos);
   // And the daemon saw the service come back.

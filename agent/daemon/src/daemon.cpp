@@ -337,17 +337,30 @@ class Daemon {
     if (!sequence) {
       return sequence.error();
     }
-    events_ = std::make_unique<engine::EventWriter>(std::move(*journal), std::move(*sequence),
-                                                    config_.name, "", clock_);
+    sequence_ = std::make_shared<journal::SharedSequence>(std::move(*sequence));
+    events_ = std::make_unique<engine::EventWriter>(std::move(*journal), sequence_, config_.name,
+                                                    "", clock_);
     return std::monostate{};
   }
 
-  void emit(std::string_view type, json::object data) {
+  // `durable` false: written now, fsynced by the next durable event or
+  // syncEvents() (the detector's events: the fsync then overlaps with taking
+  // the lock instead of delaying it).
+  void emit(std::string_view type, json::object data, bool durable = true) {
     if (!events_) {
       return;
     }
-    if (Result<journal::Done> done = events_->emit(type, "", std::move(data)); !done) {
+    if (Result<journal::Done> done = events_->emit(type, "", std::move(data), durable); !done) {
       log("error", "cannot journal " + std::string(type) + ": " + done.error().message);
+    }
+  }
+
+  void syncEvents() {
+    if (!events_) {
+      return;
+    }
+    if (Result<journal::Done> done = events_->syncPending(); !done) {
+      log("error", "cannot sync the daemon's journal: " + done.error().message);
     }
   }
 
@@ -682,6 +695,9 @@ class Daemon {
     for (const watch::TriggerEvent& event : events) {
       onTriggerEvent(service, slot, event, result);
     }
+    if (!events.empty()) {
+      syncEvents();  // after a declaration has already sent the lock request off
+    }
     // A failover waiting for the lock store or a second opinion is retried at
     // each failed check while the outage lasts.
     if (!result.healthy && service.phase == Phase::pending && service.pending &&
@@ -729,7 +745,7 @@ class Daemon {
       case Kind::flappingStopped:
         break;
     }
-    emit(eventType(event.kind), data);
+    emit(eventType(event.kind), data, false);
     const std::string_view level = event.kind == Kind::outageDeclared ? "warning"
                                    : event.kind == Kind::anomaly      ? "warning"
                                                                       : "info";
@@ -1089,6 +1105,7 @@ class Daemon {
           environment.catalog = &catalog;
           environment.runner = &runner;
           environment.decisions = decisions.get();
+          environment.sequence = sequence_;
           environment.observer = [this, name, decisions](const Event& event) {
             if (event.type == event_type::kRunStarted) {
               decisions->setRun(event.run);
@@ -1599,6 +1616,7 @@ class Daemon {
   std::unique_ptr<plugin_host::Catalog> catalog_;
   SystemdNotifier notifier_;
   engine::RunClock clock_;
+  std::shared_ptr<journal::SharedSequence> sequence_;
   std::unique_ptr<engine::EventWriter> events_;
   std::unique_ptr<listener::Server> server_;
   std::unique_ptr<asio::steady_timer> watchdog_;

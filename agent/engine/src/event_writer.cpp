@@ -4,8 +4,9 @@
 
 namespace lifeboat::engine {
 
-EventWriter::EventWriter(journal::Journal journal, journal::SequenceStore sequence,
-                         std::string agent, std::string run, const RunClock& clock)
+EventWriter::EventWriter(journal::Journal journal,
+                         std::shared_ptr<journal::SharedSequence> sequence, std::string agent,
+                         std::string run, const RunClock& clock)
     : journal_(std::move(journal)),
       sequence_(std::move(sequence)),
       agent_(std::move(agent)),
@@ -50,7 +51,7 @@ Result<journal::Done> EventWriter::emit(std::string_view type, std::string_view 
       redactStrings(member.value());
     }
   }
-  Result<std::uint64_t> seq = sequence_.next();
+  Result<std::uint64_t> seq = sequence_->next();
   if (!seq) {
     return seq.error();
   }

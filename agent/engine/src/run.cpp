@@ -191,17 +191,20 @@ Result<OpenedRun> openRun(const std::filesystem::path& directory, const std::str
     return agentLock.error();
   }
   opened.agentLock.emplace(std::move(*agentLock));
-  Result<journal::SequenceStore> sequence =
-      journal::SequenceStore::open(environment.stateDirectory);
+  std::shared_ptr<journal::SharedSequence> sequence = environment.sequence;
   if (!sequence) {
-    return sequence.error();
+    Result<journal::SequenceStore> store = journal::SequenceStore::open(environment.stateDirectory);
+    if (!store) {
+      return store.error();
+    }
+    sequence = std::make_shared<journal::SharedSequence>(std::move(*store));
   }
   Result<journal::Journal> journal = journal::Journal::open(directory / journal::kJournalFileName);
   if (!journal) {
     return journal.error();
   }
   opened.clock = std::make_unique<RunClock>();
-  opened.events = std::make_unique<EventWriter>(std::move(*journal), std::move(*sequence),
+  opened.events = std::make_unique<EventWriter>(std::move(*journal), std::move(sequence),
                                                 environment.agentName, runId, *opened.clock);
   if (environment.observer) {
     opened.events->addObserver(environment.observer);

@@ -9,6 +9,7 @@
 
 #include <boost/json/object.hpp>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -25,8 +26,8 @@ namespace lifeboat::engine {
 
 class EventWriter {
  public:
-  EventWriter(journal::Journal journal, journal::SequenceStore sequence, std::string agent,
-              std::string run, const RunClock& clock);
+  EventWriter(journal::Journal journal, std::shared_ptr<journal::SharedSequence> sequence,
+              std::string agent, std::string run, const RunClock& clock);
 
   // Secrets to mask from now on, in every string of every event's data.
   void setRedactor(const Redactor* redactor);
@@ -53,7 +54,7 @@ class EventWriter {
 
   std::mutex mutex_;
   journal::Journal journal_;
-  journal::SequenceStore sequence_;
+  std::shared_ptr<journal::SharedSequence> sequence_;
   std::string agent_;
   std::string run_;
   const RunClock& clock_;

@@ -20,6 +20,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -28,6 +29,7 @@
 #include "lifeboat/common/event.hpp"
 #include "lifeboat/common/result.hpp"
 #include "lifeboat/engine/run_lock.hpp"
+#include "lifeboat/journal/sequence_store.hpp"
 #include "lifeboat/plugin_host/catalog.hpp"
 #include "lifeboat/process/cancel_signal.hpp"
 #include "lifeboat/process/runner.hpp"
@@ -84,6 +86,9 @@ struct RunEnvironment {
   std::function<void(Timestamp)> tick;
   // Warnings that are not events (before the journal exists).
   std::function<void(const std::string&)> warn;
+  // The agent's sequence numbers; empty = the run opens the state
+  // directory's own (the watch daemon shares one across its runs).
+  std::shared_ptr<journal::SharedSequence> sequence;
   // The failover lock; empty = the local file lock (fileLockProvider).
   LockProvider lockProvider;
   Milliseconds killGrace{5'000};

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <mutex>
 #include <string_view>
 
 #include "lifeboat/common/result.hpp"
@@ -43,6 +44,23 @@ class SequenceStore {
   std::uint64_t blockSize_;
   std::uint64_t next_;   // the number next() hands out next
   std::uint64_t limit_;  // first number not covered by the file's reservation
+};
+
+// One SequenceStore shared by every writer of an agent process (the watch
+// daemon and the runs it starts), so that the agent's numbers rise in the
+// order events are written and a new run reserves no block of its own.
+// next() may be called from any thread.
+class SharedSequence {
+ public:
+  explicit SharedSequence(SequenceStore store) : store_(std::move(store)) {}
+  Result<std::uint64_t> next() {
+    std::lock_guard guard(mutex_);
+    return store_.next();
+  }
+
+ private:
+  std::mutex mutex_;
+  SequenceStore store_;
 };
 
 }  // namespace lifeboat::journal
