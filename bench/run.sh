@@ -47,3 +47,4 @@ done
   ansible-playbook --syntax-check -i localhost, bench/out/playbook-10000.yml >/dev/null
 cat bench/out/validate-plan.md
 LIFEBOAT_BIN="$lifeboat" bench/engine.sh  # the execution engine: docs/benchmarks.md
+LIFEBOAT_BIN="$lifeboat" bench/watch.sh   # the watch daemon: docs/benchmarks.md
