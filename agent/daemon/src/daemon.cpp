@@ -1095,44 +1095,46 @@ class Daemon {
     std::shared_ptr<const WatchedRunbook> watched = service.runbook;
     auto plugins = catalog_->searchPath();
     const std::string name = service.name;
-    runThreads_[name] =
-        std::thread([this, name, watched, pending, origin, held, decisions, plugins] {
-          process::PosixRunner runner;
-          plugin_host::Catalog catalog(plugins, runner);
-          engine::RunEnvironment environment;
-          environment.stateDirectory = config_.stateDirectory;
-          environment.agentName = config_.name;
-          environment.catalog = &catalog;
-          environment.runner = &runner;
-          environment.decisions = decisions.get();
-          environment.sequence = sequence_;
-          environment.observer = [this, name, decisions](const Event& event) {
-            if (event.type == event_type::kRunStarted) {
-              decisions->setRun(event.run);
-              asio::post(io_, [this, name, run = event.run] { runStarted(name, run); });
-            }
-          };
-          environment.lockProvider =
-              [held](const std::string&,
-                     const std::string&) -> Result<std::unique_ptr<engine::RunLock>> {
-            if (!*held) {
-              return Error{"the failover lock was already used", ""};
-            }
-            return std::move(*held);
-          };
-          environment.warn = [this, name](const std::string& warning) {
-            asio::post(io_, [this, name, warning] { log("warning", name + ": " + warning); });
-          };
-          engine::RunRequest request;
-          request.runbook = &watched->book;
-          request.mode = runbook::Mode::real;
-          request.outageStart = pending.outageStart;
-          request.outageStartSource = pending.manual ? "manual" : "trigger";
-          request.origin = origin;
-          Result<engine::RunResult> result = engine::startRun(request, environment);
-          // Nothing after this post: runFinished joins this thread.
-          asio::post(io_, [this, name, result = std::move(result)] { runFinished(name, result); });
-        });
+    // The run thread reads nothing of the daemon's that a reload may change.
+    runThreads_[name] = std::thread([this, name, watched, pending, origin, held, decisions, plugins,
+                                     stateDirectory = config_.stateDirectory,
+                                     agentName = config_.name, sequence = sequence_] {
+      process::PosixRunner runner;
+      plugin_host::Catalog catalog(plugins, runner);
+      engine::RunEnvironment environment;
+      environment.stateDirectory = stateDirectory;
+      environment.agentName = agentName;
+      environment.catalog = &catalog;
+      environment.runner = &runner;
+      environment.decisions = decisions.get();
+      environment.sequence = sequence;
+      environment.observer = [this, name, decisions](const Event& event) {
+        if (event.type == event_type::kRunStarted) {
+          decisions->setRun(event.run);
+          asio::post(io_, [this, name, run = event.run] { runStarted(name, run); });
+        }
+      };
+      environment.lockProvider =
+          [held](const std::string&,
+                 const std::string&) -> Result<std::unique_ptr<engine::RunLock>> {
+        if (!*held) {
+          return Error{"the failover lock was already used", ""};
+        }
+        return std::move(*held);
+      };
+      environment.warn = [this, name](const std::string& warning) {
+        asio::post(io_, [this, name, warning] { log("warning", name + ": " + warning); });
+      };
+      engine::RunRequest request;
+      request.runbook = &watched->book;
+      request.mode = runbook::Mode::real;
+      request.outageStart = pending.outageStart;
+      request.outageStartSource = pending.manual ? "manual" : "trigger";
+      request.origin = origin;
+      Result<engine::RunResult> result = engine::startRun(request, environment);
+      // Nothing after this post: runFinished joins this thread.
+      asio::post(io_, [this, name, result = std::move(result)] { runFinished(name, result); });
+    });
   }
 
   void runStarted(const std::string& name, const std::string& runId) {
@@ -1590,7 +1592,7 @@ class Daemon {
         reply(errorResponse(404, "this agent has no polled check of service " + name));
         return;
       }
-      asio::post(workers_, [this, name, triggers, names, reply,
+      asio::post(workers_, [name, triggers, names, reply, agent = config_.name,
                             context = probeContext(found->second->runbook)] {
         bool healthy = true;
         std::string detail;
@@ -1599,10 +1601,8 @@ class Daemon {
           healthy = healthy && result.healthy;
           detail += (detail.empty() ? "" : "; ") + names[index] + ": " + result.detail;
         }
-        reply(jsonResponse(200, {{"service", name},
-                                 {"agent", config_.name},
-                                 {"healthy", healthy},
-                                 {"detail", detail}}));
+        reply(jsonResponse(
+            200, {{"service", name}, {"agent", agent}, {"healthy", healthy}, {"detail", detail}}));
       });
     });
   }
