@@ -3,6 +3,7 @@
 #include <malloc.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -139,22 +140,30 @@ class ServiceLocks {
       }
       return attempt;
     }
-    Result<std::unique_ptr<engine::RunLock>> lock =
-        locks::etcdLockProvider(etcd_)(service, "watch");
-    if (lock) {
-      attempt.status = LockAttempt::Status::acquired;
-      attempt.lock = std::move(*lock);
-      return attempt;
-    }
-    Result<std::optional<locks::LockHolder>> holder = locks::currentHolder(etcd_, service);
-    if (!holder) {
-      attempt.detail = holder.error().message;
-    } else if (*holder) {
-      attempt.status = LockAttempt::Status::held;
-      attempt.detail = (*holder)->holder;
-      attempt.holderToken = std::to_string((*holder)->fencingToken);
-    } else {
-      attempt.detail = lock.error().message;  // freed in between: try again later
+    // Twice: a lock freed between our attempt and the look at its holder is
+    // simply tried again (it says nothing about the lock store).
+    for (int round = 0; round < 2; ++round) {
+      Result<std::unique_ptr<engine::RunLock>> lock =
+          locks::etcdLockProvider(etcd_)(service, "watch");
+      if (lock) {
+        attempt.status = LockAttempt::Status::acquired;
+        attempt.lock = std::move(*lock);
+        return attempt;
+      }
+      Result<std::optional<locks::LockHolder>> holder = locks::currentHolder(etcd_, service);
+      if (!holder) {
+        attempt.status = LockAttempt::Status::unreachable;
+        attempt.detail = holder.error().message;
+        return attempt;
+      }
+      if (*holder) {
+        attempt.status = LockAttempt::Status::held;
+        attempt.detail = (*holder)->holder;
+        attempt.holderToken = std::to_string((*holder)->fencingToken);
+        return attempt;
+      }
+      attempt.status = LockAttempt::Status::held;  // taken and freed again meanwhile
+      attempt.detail = lock.error().message;
     }
     return attempt;
   }
@@ -218,6 +227,8 @@ struct TriggerSlot {
   bool inFlight = false;
   std::string lastDetail;
   std::optional<Timestamp> lastCheck;
+  // alertmanager triggers: the matched alerts firing now, by fingerprint.
+  std::map<std::string, watch::CheckResult> firing;
 };
 
 struct Pending {
@@ -986,7 +997,7 @@ class Daemon {
         if (config_.lock.backend == LockBackend::etcd) {
           setMode("normal", "the lock store answers again");
         }
-        startFailover(service, std::move(attempt.lock));
+        recheckUnderLock(service, std::move(attempt.lock));
         return;
       case LockAttempt::Status::held:
         if (config_.lock.backend == LockBackend::etcd) {
@@ -999,6 +1010,70 @@ class Daemon {
         waitFor(service, "lock_store", "cannot take the failover lock: " + attempt.detail);
         return;
     }
+  }
+
+  // With the lock held, one more look before failing over: a peer may have
+  // repaired the service and released the lock between our last failed
+  // check and our taking the lock (its fix happened before its release,
+  // before our acquire, before this check). Automatic failovers only; a
+  // human's request is not second-guessed, and alert-driven services have
+  // nothing to poll.
+  void recheckUnderLock(Service& service, std::unique_ptr<engine::RunLock> lock) {
+    std::vector<runbook::Trigger> triggers;
+    std::vector<std::string> names;
+    for (const auto& slot : service.triggers) {
+      if (watch::isPolled(slot->trigger.kind)) {
+        triggers.push_back(slot->trigger);
+        names.push_back(slot->name);
+      }
+    }
+    if (service.pending->manual || triggers.empty()) {
+      startFailover(service, std::move(lock));
+      return;
+    }
+    auto held = std::make_shared<std::unique_ptr<engine::RunLock>>(std::move(lock));
+    asio::post(workers_, [this, name = service.name, triggers, names, held,
+                          context = probeContext(service.runbook)] {
+      bool healthy = true;
+      std::string detail;
+      for (std::size_t index = 0; index < triggers.size() && healthy; ++index) {
+        watch::CheckResult result = watch::runProbe(triggers[index], context, names[index]);
+        healthy = result.healthy;
+        detail = names[index] + ": " + result.detail;
+      }
+      asio::post(io_, [this, name, healthy, detail, held] {
+        auto found = services_.find(name);
+        if (found == services_.end()) {
+          return;
+        }
+        Service& service = *found->second;
+        if (stopping_ || !service.pending) {
+          service.phase = Phase::idle;
+          maybeFinishStop();
+          return;
+        }
+        if (!healthy) {
+          startFailover(service, std::move(*held));
+          return;
+        }
+        held->reset();  // released: nothing to do
+        emit(event_type::kFailoverSkipped,
+             {{"service", name},
+              {"reason", "recovered"},
+              {"detail", "healthy again when checked under the lock (" + detail +
+                             "): repaired meanwhile, perhaps by another agent"}});
+        log("info", name + ": healthy again under the lock (" + detail + "); no failover");
+        failWaiters(service, "the service was healthy again when checked under the lock");
+        service.pending.reset();
+        service.phase = Phase::idle;
+        const Clock::time_point now = Clock::now();
+        for (auto& slot : service.triggers) {
+          slot->state.failoverStarted(now);
+          slot->state.failoverFinished(now);
+        }
+        settle(service);
+      });
+    });
   }
 
   void peerFailingOver(Service& service, const std::string& holder) {
@@ -1521,6 +1596,19 @@ class Daemon {
     return answer;
   }
 
+  static std::string alertKey(const watch::Alert& alert) {
+    if (!alert.fingerprint.empty()) {
+      return alert.fingerprint;
+    }
+    watch::LabelList labels = alert.labels;
+    std::sort(labels.begin(), labels.end());
+    std::string key;
+    for (const auto& [label, value] : labels) {
+      key += label + '\x1f' + value + '\x1e';
+    }
+    return key;
+  }
+
   bool authorized(const listener::Request& request) const {
     if (webhookToken_.empty()) {
       return true;
@@ -1548,16 +1636,44 @@ class Daemon {
     const Clock::time_point received = Clock::now();
     return onLoop([this, message = std::move(*message), received](auto reply) {
       int matched = 0;
-      for (const watch::Alert& alert : message.alerts) {
-        for (auto& [name, service] : services_) {
-          for (auto& slot : service->triggers) {
-            if (slot->trigger.kind != runbook::TriggerKind::alertmanager ||
-                !watch::matches(slot->trigger, alert)) {
+      // A trigger may match several alerts (one per instance): it is failing
+      // while any of them fires, whatever order a message lists them in.
+      for (auto& [name, service] : services_) {
+        for (auto& slot : service->triggers) {
+          if (slot->trigger.kind != runbook::TriggerKind::alertmanager) {
+            continue;
+          }
+          bool touched = false;
+          std::optional<watch::CheckResult> resolved;
+          for (const watch::Alert& alert : message.alerts) {
+            if (!watch::matches(slot->trigger, alert)) {
               continue;
             }
             ++matched;
-            // checkDone may erase nothing here (no settle), so the loop is safe.
-            checkDone(name, *slot, watch::toCheckResult(alert, received));
+            touched = true;
+            const std::string key = alertKey(alert);
+            watch::CheckResult result = watch::toCheckResult(alert, received);
+            if (alert.status == "firing") {
+              slot->firing.insert_or_assign(key, std::move(result));
+            } else {
+              slot->firing.erase(key);
+              resolved = std::move(result);
+            }
+          }
+          if (!touched) {
+            continue;
+          }
+          if (!slot->firing.empty()) {
+            // The earliest-firing alert dates the outage.
+            auto earliest = slot->firing.begin();
+            for (auto it = slot->firing.begin(); it != slot->firing.end(); ++it) {
+              if (it->second.wallAt < earliest->second.wallAt) {
+                earliest = it;
+              }
+            }
+            checkDone(name, *slot, earliest->second);
+          } else if (resolved) {
+            checkDone(name, *slot, *resolved);
           }
         }
       }
