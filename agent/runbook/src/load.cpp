@@ -4,8 +4,8 @@
 
 #include <cstring>
 
-#include "lifeboat/runbook/document.hpp"
 #include "lifeboat/common/sha256.hpp"
+#include "lifeboat/runbook/document.hpp"
 #include "parser.hpp"
 #include "validator.hpp"
 

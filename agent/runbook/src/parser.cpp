@@ -6,8 +6,8 @@
 #include <boost/json/value.hpp>
 
 #include "lifeboat/common/text.hpp"
-#include "step_parser.hpp"
 #include "lifeboat/runbook/table_reader.hpp"
+#include "step_parser.hpp"
 
 namespace lifeboat::runbook {
 

@@ -10,8 +10,8 @@
 #include <string_view>
 #include <vector>
 
-#include "lifeboat/runbook/document.hpp"
 #include "lifeboat/common/duration.hpp"
+#include "lifeboat/runbook/document.hpp"
 
 namespace lifeboat::runbook {
 
