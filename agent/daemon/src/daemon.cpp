@@ -1019,29 +1019,30 @@ class Daemon {
   // human's request is not second-guessed, and alert-driven services have
   // nothing to poll.
   void recheckUnderLock(Service& service, std::unique_ptr<engine::RunLock> lock) {
-    std::vector<runbook::Trigger> triggers;
-    std::vector<std::string> names;
+    std::vector<std::shared_ptr<TriggerSlot>> slots;
     for (const auto& slot : service.triggers) {
       if (watch::isPolled(slot->trigger.kind)) {
-        triggers.push_back(slot->trigger);
-        names.push_back(slot->name);
+        slots.push_back(slot);
       }
     }
-    if (service.pending->manual || triggers.empty()) {
+    if (service.pending->manual || slots.empty()) {
       startFailover(service, std::move(lock));
       return;
     }
+    std::vector<runbook::Trigger> triggers;
+    std::vector<std::string> names;
+    for (const auto& slot : slots) {
+      triggers.push_back(slot->trigger);
+      names.push_back(slot->name);
+    }
     auto held = std::make_shared<std::unique_ptr<engine::RunLock>>(std::move(lock));
-    asio::post(workers_, [this, name = service.name, triggers, names, held,
+    asio::post(workers_, [this, name = service.name, triggers, names, held, slots,
                           context = probeContext(service.runbook)] {
-      bool healthy = true;
-      std::string detail;
-      for (std::size_t index = 0; index < triggers.size() && healthy; ++index) {
-        watch::CheckResult result = watch::runProbe(triggers[index], context, names[index]);
-        healthy = result.healthy;
-        detail = names[index] + ": " + result.detail;
+      auto results = std::make_shared<std::vector<watch::CheckResult>>();
+      for (std::size_t index = 0; index < triggers.size(); ++index) {
+        results->push_back(watch::runProbe(triggers[index], context, names[index]));
       }
-      asio::post(io_, [this, name, healthy, detail, held] {
+      asio::post(io_, [this, name, held, slots, results] {
         auto found = services_.find(name);
         if (found == services_.end()) {
           return;
@@ -1051,6 +1052,16 @@ class Daemon {
           service.phase = Phase::idle;
           maybeFinishStop();
           return;
+        }
+        // These are checks like any other: the detector sees them (a flapping
+        // service's good answers count as flips).
+        bool healthy = true;
+        std::string detail;
+        for (std::size_t index = 0; index < slots.size(); ++index) {
+          checkDone(name, *slots[index], (*results)[index]);
+          healthy = healthy && (*results)[index].healthy;
+          detail +=
+              (detail.empty() ? "" : "; ") + slots[index]->name + ": " + (*results)[index].detail;
         }
         if (!healthy) {
           startFailover(service, std::move(*held));
@@ -1066,10 +1077,15 @@ class Daemon {
         failWaiters(service, "the service was healthy again when checked under the lock");
         service.pending.reset();
         service.phase = Phase::idle;
+        // An outage still declared (more good checks needed to end it) counts
+        // as handled: should it go on, it is declared again after the
+        // cooldown instead of never.
         const Clock::time_point now = Clock::now();
         for (auto& slot : service.triggers) {
-          slot->state.failoverStarted(now);
-          slot->state.failoverFinished(now);
+          if (slot->state.outageDeclared()) {
+            slot->state.failoverStarted(now);
+            slot->state.failoverFinished(now);
+          }
         }
         settle(service);
       });
