@@ -34,7 +34,10 @@ namespace {
 namespace fs = std::filesystem;
 namespace json = boost::json;
 using fixtures::eventually;
+using fixtures::field;
+using fixtures::lines;
 using fixtures::WatchAgent;
+using fixtures::writeFile;
 using std::chrono::milliseconds;
 using test_support::TempDir;
 using watch::LabelList;
@@ -44,23 +47,6 @@ constexpr const char* kToken = "s3cret-webhook-token";
 
 Timestamp nowMs() {
   return std::chrono::time_point_cast<milliseconds>(std::chrono::system_clock::now());
-}
-
-std::string field(const Event& event, std::string_view name) {
-  const json::value* value = event.data.if_contains(name);
-  if (value == nullptr) {
-    return "";
-  }
-  return value->is_string() ? std::string(value->get_string()) : json::serialize(*value);
-}
-
-std::vector<std::string> lines(const fs::path& path) {
-  std::ifstream in(path);
-  std::vector<std::string> out;
-  for (std::string line; std::getline(in, line);) {
-    out.push_back(line);
-  }
-  return out;
 }
 
 // Runbook for service "orders": automatic, one alertmanager trigger for

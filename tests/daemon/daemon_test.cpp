@@ -24,7 +24,10 @@ namespace {
 namespace fs = std::filesystem;
 namespace json = boost::json;
 using fixtures::eventually;
+using fixtures::field;
+using fixtures::lines;
 using fixtures::WatchAgent;
+using fixtures::writeFile;
 using std::chrono::milliseconds;
 using test_support::runLifeboat;
 using test_support::TempDir;
@@ -66,27 +69,6 @@ std::string agentConfig(const fs::path& directory, const std::string& extra = ""
   return "name = \"agent-" + directory.filename().string() + "\"\nstate_dir = \"" +
          (directory / "state").string() + "\"\nrunbooks = [\"" + (directory / "rb.toml").string() +
          "\"]\ncontrol_socket = \"" + (directory / "ctl.sock").string() + "\"\n" + extra;
-}
-
-void writeFile(const fs::path& path, const std::string& text) {
-  std::ofstream(path) << text;
-}
-
-std::vector<std::string> lines(const fs::path& path) {
-  std::ifstream in(path);
-  std::vector<std::string> out;
-  for (std::string line; std::getline(in, line);) {
-    out.push_back(line);
-  }
-  return out;
-}
-
-std::string field(const Event& event, std::string_view name) {
-  const json::value* value = event.data.if_contains(name);
-  if (value == nullptr) {
-    return "";
-  }
-  return value->is_string() ? std::string(value->get_string()) : json::serialize(*value);
 }
 
 class DaemonTest : public ::testing::Test {

@@ -34,33 +34,15 @@ namespace {
 namespace fs = std::filesystem;
 namespace json = boost::json;
 using fixtures::eventually;
+using fixtures::field;
+using fixtures::lines;
 using fixtures::WatchAgent;
+using fixtures::writeFile;
 using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
 using test_support::TempDir;
 
 constexpr std::string_view kService = "orders";
-
-void writeFile(const fs::path& path, const std::string& text) {
-  std::ofstream(path) << text;
-}
-
-std::vector<std::string> lines(const fs::path& path) {
-  std::ifstream in(path);
-  std::vector<std::string> out;
-  for (std::string line; std::getline(in, line);) {
-    out.push_back(line);
-  }
-  return out;
-}
-
-std::string field(const Event& event, std::string_view name) {
-  const json::value* value = event.data.if_contains(name);
-  if (value == nullptr) {
-    return "";
-  }
-  return value->is_string() ? std::string(value->get_string()) : json::serialize(*value);
-}
 
 // A TOML string holding `text` (JSON's escapes are valid TOML basic strings).
 std::string tomlString(const std::string& text) {

@@ -21,16 +21,11 @@ namespace {
 
 namespace fs = std::filesystem;
 namespace json = boost::json;
+using fixtures::field;
+using fixtures::lines;
 using fixtures::WatchAgent;
+using fixtures::writeFile;
 using std::chrono::milliseconds;
-
-std::string field(const Event& event, std::string_view name) {
-  const json::value* value = event.data.if_contains(name);
-  if (value == nullptr) {
-    return "";
-  }
-  return value->is_string() ? std::string(value->get_string()) : json::serialize(*value);
-}
 
 std::string runbook(const fs::path& dir, const std::string& step) {
   return "[runbook]\nname = \"orders-failover\"\nservice = \"orders\"\n[policy]\nautomatic = "

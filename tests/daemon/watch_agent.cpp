@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -19,6 +20,27 @@ namespace lifeboat::daemon::fixtures {
 namespace fs = std::filesystem;
 namespace json = boost::json;
 using Clock = std::chrono::steady_clock;
+
+void writeFile(const fs::path& path, const std::string& text) {
+  std::ofstream(path) << text;
+}
+
+std::vector<std::string> lines(const fs::path& path) {
+  std::ifstream in(path);
+  std::vector<std::string> out;
+  for (std::string line; std::getline(in, line);) {
+    out.push_back(line);
+  }
+  return out;
+}
+
+std::string field(const Event& event, std::string_view name) {
+  const json::value* value = event.data.if_contains(name);
+  if (value == nullptr) {
+    return "";
+  }
+  return value->is_string() ? std::string(value->get_string()) : json::serialize(*value);
+}
 
 bool eventually(const std::function<bool()>& condition, milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;

@@ -62,6 +62,12 @@ class WatchAgent {
   pid_t pid_ = -1;
 };
 
+// Helpers the daemon tests share: a file's text, its lines, and an event's
+// data member as text (strings as they are, anything else as JSON).
+void writeFile(const std::filesystem::path& path, const std::string& text);
+std::vector<std::string> lines(const std::filesystem::path& path);
+std::string field(const Event& event, std::string_view name);
+
 // Polls `condition` every 20 ms until it holds or `timeout` passes.
 bool eventually(const std::function<bool()>& condition, milliseconds timeout);
 

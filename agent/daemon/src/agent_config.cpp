@@ -285,12 +285,22 @@ std::optional<AgentConfig> parseAgentConfig(std::string_view text, const fs::pat
 Result<AgentConfig> loadAgentConfig(const fs::path& path) {
   runbook::InputLimits limits;
   limits.maxBytes = 1024 * 1024;
+  std::error_code code;
+  if (!fs::exists(path, code)) {
+    return Error{"agent config " + path.string() + " does not exist",
+                 "pass the agent config with --config (default " + std::string(kDefaultConfigPath) +
+                     "; or set LIFEBOAT_CONFIG)"};
+  }
   Result<std::string> text = runbook::readInputFile(path, limits);
   if (!text) {
-    return Error{text.error().message, text.error().hint.empty()
-                                           ? "pass the agent config with --config (default " +
-                                                 std::string(kDefaultConfigPath) + ")"
-                                           : text.error().hint};
+    std::string message = text.error().message;
+    if (const std::string runbookWord = "runbook"; message.find(runbookWord) != std::string::npos) {
+      message.replace(message.find(runbookWord), runbookWord.size(), "agent config");
+    }
+    return Error{message, text.error().hint.empty()
+                              ? "pass the agent config with --config (default " +
+                                    std::string(kDefaultConfigPath) + ")"
+                              : text.error().hint};
   }
   DiagnosticSink sink;
   std::optional<AgentConfig> config = parseAgentConfig(*text, path, sink);

@@ -1792,7 +1792,8 @@ Result<std::string> checkDaemonConfig(const fs::path& configPath) {
 int runDaemon(const DaemonOptions& options) {
   Result<AgentConfig> config = loadAgentConfig(options.configPath);
   if (!config) {
-    const std::string line = "error: " + config.error().message +
+    // The message is already `path:line:col: error: ...` lines.
+    const std::string line = config.error().message +
                              (config.error().hint.empty() ? "" : "\nhint: " + config.error().hint);
     if (options.log) {
       options.log(line);

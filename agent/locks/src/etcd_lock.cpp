@@ -389,26 +389,12 @@ Result<std::monostate> EtcdLock::release() {
 
 Result<bool> isCurrentHolder(const EtcdOptions& options, std::string_view service,
                              std::int64_t fencingToken) {
-  if (auto valid = detail::validateOptions(options, service); !valid) {
-    return valid.error();
+  Result<std::optional<LockHolder>> holder = currentHolder(options, service);
+  if (!holder) {
+    return holder.error();
   }
-  EtcdGateway gateway(options);
-  const std::string key = options.prefix + std::string(service);
-  const GatewayAnswer answer =
-      gateway.call("/v3/kv/range", json::object{{"key", detail::base64Encode(key)}});
-  if (answer.kind != GatewayAnswer::Kind::ok) {
-    Error error = answer.error;
-    error.message =
-        "cannot check the failover lock of service " + std::string(service) + ": " + error.message;
-    return error;
-  }
-  const std::optional<detail::KeyValue> current = detail::firstKeyValue(answer.body);
-  return current.has_value() && fencingToken > 0 && current->createRevision == fencingToken;
+  return holder->has_value() && fencingToken > 0 && (*holder)->fencingToken == fencingToken;
 }
-
-}  // namespace lifeboat::locks
-
-namespace lifeboat::locks {
 
 Result<std::optional<LockHolder>> currentHolder(const EtcdOptions& options,
                                                 std::string_view service) {
