@@ -17,6 +17,9 @@ packages=(
   hyperfine python3 time jq openssl
   # servers the integration tests start on loopback
   etcd-server etcd-client prometheus-alertmanager
+  postgresql-15 libpq-dev haproxy bind9 bind9-dnsutils
+  # benchmark peer: Patroni on etcd
+  patroni python3-etcd
 )
 
 missing=()
@@ -38,5 +41,23 @@ fi
 
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# The tests start their own PostgreSQL, HAProxy and BIND9 on loopback ports;
+# the packages' default instances (a "main" cluster on 5432, named on 53,
+# haproxy) would only take ports and memory. Don't create the cluster, and
+# keep the maintainer scripts from starting services while installing.
+createcluster=/etc/postgresql-common/createcluster.conf
+if ! grep -qs '^create_main_cluster = false' "$createcluster"; then
+  "${sudo_cmd[@]}" mkdir -p "$(dirname "$createcluster")"
+  echo 'create_main_cluster = false' | "${sudo_cmd[@]}" tee -a "$createcluster" >/dev/null
+fi
+policy=/usr/sbin/policy-rc.d
+placed_policy=0
+if [[ ! -e $policy ]]; then
+  printf '#!/bin/sh\nexit 101\n' | "${sudo_cmd[@]}" tee "$policy" >/dev/null
+  "${sudo_cmd[@]}" chmod 755 "$policy"
+  placed_policy=1
+fi
+remove_policy() { if ((placed_policy)); then "${sudo_cmd[@]}" rm -f "$policy"; fi; }
+trap remove_policy EXIT
 "${sudo_cmd[@]}" apt-get update -q
 "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
