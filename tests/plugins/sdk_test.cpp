@@ -235,17 +235,31 @@ INSTANTIATE_TEST_SUITE_P(
     Cases, SdkWrongTypeTest,
     ::testing::Values(
         WrongType{R"({"reason":5})", "'reason' must be a string, not an integer"},
-        WrongType{R"({"reason":"x","attempts":"3"})", "'attempts' must be an integer"},
+        WrongType{R"({"reason":"x","attempts":"three"})", "'attempts' must be an integer"},
+        WrongType{R"({"reason":"x","attempts":"1.5"})", "'attempts' must be an integer"},
         WrongType{R"({"reason":"x","attempts":1.5})",
                   "'attempts' must be an integer, not a number"},
         WrongType{R"({"reason":"x","force":"yes"})", "'force' must be a boolean (true or false)"},
-        WrongType{R"({"reason":"x","ratio":"2"})", "'ratio' must be a number"},
+        WrongType{R"({"reason":"x","ratio":"2x"})", "'ratio' must be a number"},
+        WrongType{R"({"reason":"x","ratio":" 2"})", "'ratio' must be a number"},
         WrongType{R"({"reason":"x","tags":["a",1]})", "'tags' must be an array of strings"},
         WrongType{R"({"reason":"x","extra":[]})", "'extra' must be a table"},
         WrongType{R"({"reason":"x","wait":30})", "'wait' must be a duration"},
         WrongType{R"({"reason":"x","wait":"30 seconds"})", "'wait'"},
         WrongType{R"({"reason":"x","mode":"fats"})", "did you mean 'fast'?"},
         WrongType{R"({"reason":null})", "not null"}));
+
+// `${vars.port}` and the like expand to text: a string that spells a value of
+// the declared type is that value.
+TEST_F(SdkTest, TextFromReferencesBecomesTheDeclaredType) {
+  Answer answer =
+      ask(plugin_, runRequest(R"({"reason":"x","attempts":"7","ratio":"2.5","force":"true"})"));
+  ASSERT_EQ(answer.status, kExitOk) << errorOf(answer);
+  EXPECT_EQ(seen_.integerParam("attempts"), 7);
+  EXPECT_EQ(seen_.numberParam("ratio"), 2.5);
+  EXPECT_EQ(seen_.boolParam("force"), true);
+  EXPECT_EQ(seen_.stringParam("reason"), "x");  // strings stay strings
+}
 
 TEST_F(SdkTest, ReportsEveryProblemAtOnce) {
   Answer answer = ask(plugin_, runRequest(R"({"force":1,"bogus":true})"));

@@ -20,6 +20,33 @@ std::string typeProblem(const json::value& value, const ParamSchema& param) {
   return problem.empty() ? problem : inQuotes(param.name) + " " + problem;
 }
 
+// A reference such as `${vars.port}` always expands to text, so a declared
+// integer, number or boolean may arrive as a string that spells one. That
+// string becomes the declared type; anything else is left for typeProblem.
+json::value fromReferenceText(const json::value& value, const ParamSchema& param) {
+  if (!value.is_string()) {
+    return value;
+  }
+  const std::string text(value.get_string());
+  switch (param.type) {
+    case plugin::ParamType::integer:
+    case plugin::ParamType::number:
+    case plugin::ParamType::boolean: {
+      boost::system::error_code error;
+      json::value parsed = json::parse(text, error);
+      if (error || text.empty() || text.front() == ' ' || text.back() == ' ') {
+        return value;
+      }
+      const bool fits = param.type == plugin::ParamType::boolean  ? parsed.is_bool()
+                        : param.type == plugin::ParamType::number ? parsed.is_number()
+                                                                  : parsed.is_int64();
+      return fits ? parsed : value;
+    }
+    default:
+      return value;
+  }
+}
+
 }  // namespace
 
 Result<json::object> checkParams(const json::object& given, const std::vector<ParamSchema>& schema,
@@ -67,11 +94,12 @@ Result<json::object> checkParams(const json::object& given, const std::vector<Pa
       }
       continue;
     }
-    if (std::string problem = typeProblem(*value, param); !problem.empty()) {
+    json::value typed = fromReferenceText(*value, param);
+    if (std::string problem = typeProblem(typed, param); !problem.empty()) {
       problems.push_back(std::move(problem));
       continue;
     }
-    checked[param.name] = *value;
+    checked[param.name] = std::move(typed);
   }
 
   if (problems.empty()) {
