@@ -28,7 +28,7 @@ if [[ -n "${LIFEBOAT_BIN:-}" ]]; then
 else
   ./scripts/install-deps.sh
   cmake --preset default >/dev/null
-  cmake --build --preset default --target lifeboat
+  cmake --build --preset default --target lifeboat lifeboat-pg-canary postgres_plugin haproxy_plugin dns_plugin
   lifeboat=$PWD/build/bin/lifeboat
 fi
 mkdir -p bench/out

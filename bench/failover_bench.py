@@ -24,6 +24,9 @@ PGBIN = "/usr/lib/postgresql/15/bin"
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 PG_USER = pwd.getpwnam("postgres")
+# The pair for the bare script and Lifeboat: the primary on 127.0.0.1, the
+# standby on 127.0.0.2 (so that the DNS record really changes).
+STANDBY_HOST = "127.0.0.2"
 
 
 class BenchError(Exception):
@@ -47,8 +50,8 @@ def run(cmd, timeout=120, check=True, env=None):
     return done
 
 
-def psql(port, sql, timeout=30, check=True):
-    done = run([f"{PGBIN}/psql", "-XAt", "-h", "127.0.0.1", "-p", port, "-U", "postgres", "-d", "postgres",
+def psql(port, sql, timeout=30, check=True, host="127.0.0.1"):
+    done = run([f"{PGBIN}/psql", "-XAt", "-h", host, "-p", port, "-U", "postgres", "-d", "postgres",
                 "-v", "ON_ERROR_STOP=1", "-c", sql], timeout=timeout, check=check)
     return done.stdout.strip()
 
@@ -80,14 +83,15 @@ def http_status(url, timeout=1.0):
 
 
 def port_free(port):
-    for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
-        s = socket.socket(socket.AF_INET, kind)
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        finally:
-            s.close()
+    for address in ("127.0.0.1", STANDBY_HOST):
+        for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+            s = socket.socket(socket.AF_INET, kind)
+            try:
+                s.bind((address, port))
+            except OSError:
+                return False
+            finally:
+                s.close()
     return True
 
 
@@ -235,7 +239,7 @@ def zombie(pid):
 # ---------------------------------------------------------------- PostgreSQL pair, HAProxy, BIND9, etcd
 
 PG_CONF = """
-listen_addresses = '127.0.0.1'
+listen_addresses = '{host}'
 port = {port}
 unix_socket_directories = '{sock}'
 max_connections = 50
@@ -259,14 +263,14 @@ def pg_pair(site):
     run(as_postgres([f"{PGBIN}/initdb", "-D", primary, "--data-checksums", "-U", "postgres",
                      "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"]))
     with open(os.path.join(primary, "postgresql.conf"), "a") as f:
-        f.write(PG_CONF.format(port=p1, sock=site.sock_dir))
+        f.write(PG_CONF.format(host="127.0.0.1", port=p1, sock=site.sock_dir))
     with open(os.path.join(primary, "pg_hba.conf"), "a") as f:
-        f.write("host all all 127.0.0.1/32 trust\nhost replication all 127.0.0.1/32 trust\n")
+        f.write("host all all 127.0.0.0/8 trust\nhost replication all 127.0.0.0/8 trust\n")
     run(as_postgres([f"{PGBIN}/pg_ctl", "-D", primary, "-l", site.path("pglogs", "primary.log"), "-w", "start"]))
     run(as_postgres([f"{PGBIN}/pg_basebackup", "-h", "127.0.0.1", "-p", p1, "-U", "postgres", "-D", standby,
                      "-R", "-X", "stream", "-C", "-S", "standby", "--no-sync"]))
     with open(os.path.join(standby, "postgresql.conf"), "a") as f:
-        f.write(f"port = {p2}\n")
+        f.write(f"listen_addresses = '{STANDBY_HOST}'\nport = {p2}\n")
     run(as_postgres([f"{PGBIN}/pg_ctl", "-D", standby, "-l", site.path("pglogs", "standby.log"), "-w", "start"]))
     wait_for(lambda: psql(p1, "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'") == "1",
              30, "the standby to stream", site.path("pglogs", "standby.log"))
@@ -290,7 +294,7 @@ def haproxy(site, patroni=False):
 """
     else:
         backend = f"""  server primary 127.0.0.1:{p1}
-  server standby 127.0.0.1:{p2} disabled
+  server standby {STANDBY_HOST}:{p2} disabled
 """
     with open(conf, "w") as f:
         f.write(f"""global
@@ -343,7 +347,7 @@ def bind9(site):
 @ IN SOA ns.{DNS_ZONE}. admin.{DNS_ZONE}. 1 60 60 600 30
 @ IN NS ns.{DNS_ZONE}.
 ns IN A 127.0.0.1
-primary IN A 127.0.0.1
+orders IN A 127.0.0.1
 """)
     conf = os.path.join(dns_dir, "named.conf")
     with open(conf, "w") as f:
@@ -362,7 +366,7 @@ zone "{DNS_ZONE}" {{ type primary; file "{dns_dir}/zone.db"; allow-update {{ key
 """)
     site.spawn("named", ["/usr/sbin/named", "-g", "-4", "-c", conf])
     wait_for(lambda: run(["dig", "+short", "+time=1", "+tries=1", "-p", site.ports["dns"], "@127.0.0.1",
-                          f"primary.{DNS_ZONE}", "A"], timeout=5, check=False).stdout.strip() == "127.0.0.1",
+                          f"orders.{DNS_ZONE}", "A"], timeout=5, check=False).stdout.strip() == "127.0.0.1",
              20, "named", site.path("named.log"))
     return secret
 
@@ -472,10 +476,10 @@ def measure(client_log, t_kill, t_killed):
             "acked": len(oks)}
 
 
-def lost_writes(client_log, port):
+def lost_writes(client_log, port, host="127.0.0.1"):
     """Acknowledged writes missing on the new primary (async replication)."""
     oks, _ = read_client(client_log)
-    present = set(int(x) for x in psql(port, "SELECT n FROM bench").split())
+    present = set(int(x) for x in psql(port, "SELECT n FROM bench", host=host).split())
     return sum(1 for _, _, n in oks if n not in present)
 
 
@@ -523,7 +527,176 @@ def bare(site, interval, settle):
         "promote": (marks["promoted"] - marks["detected"]) / 1e6,
         "switch": (marks["switched"] - marks["promoted"]) / 1e6,
     }
-    result["lost_writes"] = lost_writes(client.log, site.ports["pg2"])
+    result["lost_writes"] = lost_writes(client.log, site.ports["pg2"], STANDBY_HOST)
+    return result
+
+
+# ---------------------------------------------------------------- Lifeboat
+
+LIFEBOAT = os.environ.get("LIFEBOAT_BIN", os.path.join(REPO, "build", "bin", "lifeboat"))
+RUNBOOK = os.environ.get("FAILOVER_RUNBOOK", os.path.join(REPO, "runbooks", "postgres-failover.toml"))
+
+
+def toml_value(value):
+    if isinstance(value, int):
+        return str(value)
+    return json.dumps(str(value))
+
+
+def site_runbook(source, variables, trigger):
+    """The runbook with [vars] set to this site and the [[trigger]]'s timing
+    replaced (unless it reads them from [vars]). Returns the text.
+
+    ${vars.*} references inside [targets.*] are written out as their values:
+    `lifeboat watch` (at commit 6eeec86) expands a plugin trigger's `with` but
+    not its target's parameters, so the trigger's probe got the literal
+    "${vars.primary_dsn}", failed, and the daemon failed over a healthy primary."""
+    def inline(match):
+        name = match.group(1)
+        return json.dumps(str(variables[name]))[1:-1] if name in variables else match.group(0)
+    out, table = [], None
+    key_line = re.compile(r"^(\s*)([A-Za-z0-9_-]+)(\s*=\s*)(.*)$")
+    for line in source.splitlines():
+        header = re.match(r"^\s*\[\[?([^\]]+)\]\]?\s*(#.*)?$", line)
+        if header:
+            table = header.group(1).strip()
+        else:
+            m = key_line.match(line)
+            if m and table == "vars" and m.group(2) in variables:
+                line = f"{m.group(1)}{m.group(2)}{m.group(3)}{toml_value(variables[m.group(2)])}"
+            elif m and table == "trigger" and m.group(2) in trigger and "${" not in m.group(4):
+                line = f"{m.group(1)}{m.group(2)}{m.group(3)}{toml_value(trigger[m.group(2)])}"
+            elif m and table and table.startswith("targets.") and \
+                    re.fullmatch(r'"\$\{vars\.([A-Za-z0-9_-]+)\}"', m.group(4).strip()) and \
+                    m.group(4).strip()[8:-2] in variables:
+                line = f"{m.group(1)}{m.group(2)}{m.group(3)}{toml_value(variables[m.group(4).strip()[8:-2]])}"
+            elif table and table.startswith("targets."):
+                line = re.sub(r"\$\{vars\.([A-Za-z0-9_-]+)\}", inline, line)
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def lifeboat(site, interval_ms, settle):
+    bin_dir = os.path.dirname(LIFEBOAT)
+    canary_bin = os.path.join(bin_dir, "lifeboat-pg-canary")
+    primary, standby = pg_pair(site)
+    socket_path = haproxy(site)
+    secret = bind9(site)
+    p1, p2 = site.ports["pg1"], site.ports["pg2"]
+    service_dsn = f"host=127.0.0.1 port={site.ports['haproxy']} user=postgres dbname=postgres"
+    interval = f"{interval_ms}ms"
+    variables = {
+        "primary_dsn": f"host=127.0.0.1 port={p1} user=postgres dbname=postgres",
+        "primary_data_dir": primary,
+        "standby_dsn": f"host={STANDBY_HOST} port={p2} user=postgres dbname=postgres",
+        "service_dsn": service_dsn,
+        "haproxy_socket": socket_path,
+        "haproxy_backend": "pg",
+        "primary_server": "primary",
+        "standby_server": "standby",
+        "dns_server": "127.0.0.1",
+        "dns_port": int(site.ports["dns"]),
+        "dns_zone": DNS_ZONE,
+        "dns_key_name": DNS_KEY_NAME,
+        "record": "orders",
+        "standby_address": STANDBY_HOST,
+        "canary_state": site.path("canary.json"),
+        "check_interval": interval,
+        "check_failures": 3,
+    }
+    trigger = {"interval": interval, "timeout": f"{min(interval_ms, 1000)}ms", "failures": 3}
+    with open(RUNBOOK) as f:
+        text = site_runbook(f.read(), variables, trigger)
+    runbook = site.path("postgres-failover.toml")
+    with open(runbook, "w") as f:
+        f.write(text)
+    state = site.path("state")
+    with open(site.path("agent.toml"), "w") as f:
+        f.write(f'name = "bench"\nstate_dir = "{state}"\nrunbooks = ["{runbook}"]\n')
+    env = dict(os.environ, LIFEBOAT_DNS_KEY=secret)
+    run([LIFEBOAT, "watch", "--check", "--config", site.path("agent.toml")], env=env, timeout=60)
+    site.spawn("canary", [canary_bin, "--dsn", service_dsn, "--state", site.path("canary.json"),
+                          "--interval", "200ms"])
+    client = Client(site, site.ports["haproxy"])
+    daemon = site.spawn("watch", [LIFEBOAT, "watch", "--config", site.path("agent.toml")], env=env)
+    watch_log = os.path.join(state, "watch", "events.jsonl")
+    wait_for(lambda: any(e["type"] == "watch.started" for e in events(watch_log)), 30, "lifeboat watch",
+             site.path("watch.log"))
+    client.wait_steady()
+    wait_for(lambda: os.path.exists(site.path("canary.json")), 20, "the canary", site.path("canary.log"))
+    time.sleep(max(settle, 4 * interval_ms / 1000))
+    if any(e["type"] in ("outage.declared", "failover.started") for e in events(watch_log)):
+        raise BenchError("lifeboat watch declared an outage before the kill: " + json.dumps(events(watch_log)[-3:]))
+    t_kill, t_killed, _ = kill_postgres(primary)
+    wait_for(lambda: client.recovered_after(t_killed), 60, "the client to write again", site.path("watch.log"))
+    wait_for(lambda: any(e["type"] == "failover.finished" for e in events(watch_log)), 60,
+             "the failover run to finish", site.path("watch.log"))
+    time.sleep(1)
+    client.stop()
+    daemon.send_signal(signal.SIGTERM)
+    try:
+        daemon.wait(20)
+    except subprocess.TimeoutExpired:
+        pass
+    result = measure(client.log, t_kill, t_killed)
+    result["lost_writes"] = lost_writes(client.log, p2, STANDBY_HOST)
+    finished = [e for e in events(watch_log) if e["type"] == "failover.finished"][-1]
+    run_id = finished["data"].get("run_id")
+    result["outcome"] = finished["data"].get("outcome")
+    journal = None
+    for candidate in (os.path.join(state, run_id, "journal.jsonl"), os.path.join(state, "runs", run_id, "journal.jsonl")):
+        if os.path.exists(candidate):
+            journal = candidate
+    if journal is None:
+        raise BenchError(f"no journal for run {run_id} in {state}")
+    result.update(lifeboat_timeline(events(journal), t_kill))
+    shutil.copy(journal, os.path.join(OUT_DIR, f"journal-{os.path.basename(site.dir)}.jsonl"))
+    return result
+
+
+STEP_PHASES = [("fence", "fence"), ("promote", "promote"), ("data-loss", "data loss"),
+               ("switch-traffic", "switch HAProxy"), ("move-dns", "DNS update"),
+               ("verify-writes", "verify writes"), ("verify-dns", "verify DNS")]
+
+
+def lifeboat_timeline(journal, t_kill):
+    """Phases in ms from the run's journal: detection (kill -> run.started, and
+    first failed check -> run.started), each step (first step.started ->
+    step.finished), the report's RTO, PostgreSQL's promote time and the
+    orchestration overhead (RTO - detection - promote)."""
+    started = next(e for e in journal if e["type"] == "run.started")
+    run_start = parse_ts_ns(started["ts"])
+    outage_start = parse_ts_ns(started["data"]["outage_start"])
+    phases = {"detection (kill -> run.started)": (run_start - t_kill) / 1e6,
+              "of which after the first failed check": (run_start - outage_start) / 1e6}
+    first_start, finish, outputs = {}, {}, {}
+    for e in journal:
+        step = e.get("step")
+        if e["type"] == "step.started" and e["data"].get("phase", "main") == "main":
+            first_start.setdefault(step, parse_ts_ns(e["ts"]))
+        elif e["type"] == "step.finished" and e["data"].get("phase", "main") == "main":
+            finish[step] = parse_ts_ns(e["ts"])
+            outputs[step] = e["data"]
+    for step, label in STEP_PHASES:
+        if step in first_start and step in finish:
+            phases[label] = (finish[step] - first_start[step]) / 1e6
+    result = {"phases": phases, "steps": {k: v.get("status") for k, v in outputs.items()}}
+    rto = [e for e in journal if e["type"] == "objective.evaluated" and e["data"].get("objective") == "rto"]
+    rpo = [e for e in journal if e["type"] == "objective.evaluated" and e["data"].get("objective") == "rpo"]
+    promote_ms = outputs.get("promote", {}).get("outputs", {}).get("promote_ms")
+    if promote_ms is None and "promote" in phases:
+        promote_ms = phases["promote"]
+    if promote_ms is not None:
+        phases["PostgreSQL promote (promote_ms)"] = float(promote_ms)
+    if rto and "value_ms" in rto[-1]["data"]:
+        rto_ms = rto[-1]["data"]["value_ms"]
+        phases["RTO (report: first failed check -> restored)"] = rto_ms
+        if promote_ms is not None:
+            phases["orchestration overhead (RTO - detection - promote)"] = \
+                rto_ms - (run_start - outage_start) / 1e6 - float(promote_ms)
+        result["rto_verdict"] = rto[-1]["data"].get("verdict")
+    if rpo and "value_ms" in rpo[-1]["data"]:
+        result["rpo_ms"] = rpo[-1]["data"]["value_ms"]
     return result
 
 
@@ -633,6 +806,8 @@ def patroni_promoted_at(log_path, after_ns):
 
 def contenders():
     table = {
+        "lifeboat-1s": lambda site: lifeboat(site, 1000, SETTLE),
+        "lifeboat-200ms": lambda site: lifeboat(site, 200, SETTLE),
         "bare-1s": lambda site: bare(site, "1", SETTLE),
         "bare-200ms": lambda site: bare(site, "0.2", SETTLE),
         "patroni-defaults-pg": lambda site: patroni(site, "defaults", False, SETTLE),
@@ -644,9 +819,12 @@ def contenders():
 
 
 SETTLE = float(os.environ.get("SETTLE", "2"))
+OUT_DIR = os.path.join(REPO, "bench", "out")
 
 
 def main_run(out_dir):
+    global OUT_DIR
+    OUT_DIR = out_dir
     rounds = int(os.environ.get("ROUNDS", "5"))
     table = contenders()
     chosen = os.environ.get("CONTENDERS", "").split(",") if os.environ.get("CONTENDERS") else list(table)
@@ -702,6 +880,8 @@ def fmt(values, unit_s=False):
 
 
 DESCRIPTIONS = {
+    "lifeboat-1s": "Lifeboat watch: checks every 1 s, 3 failures",
+    "lifeboat-200ms": "Lifeboat watch: checks every 200 ms, 3 failures",
     "bare-1s": "bare script: pg_isready every 1 s, 3 failures",
     "bare-200ms": "bare script: pg_isready every 200 ms, 3 failures",
     "patroni-defaults-pg": "Patroni defaults (ttl 30, loop_wait 10): PostgreSQL killed, Patroni alive",
