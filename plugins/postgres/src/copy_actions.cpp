@@ -264,6 +264,31 @@ Result<ActionResult> rejoin(const Request& request, Reporter& reporter) {
   const std::string primaryLabel = serverLabel(primaryDsn);
   const fs::path logFile =
       request.stringParam("log").value_or((dataDir / "lifeboat-rejoin.log").string());
+  // The new primary must be one, and its control file must know its new
+  // timeline: PostgreSQL 15 records it only at the first checkpoint after
+  // promotion, and until then pg_rewind sees "the same timeline" and
+  // rewinds nothing.
+  {
+    auto primary = target->connectTo(primaryDsn);
+    if (!primary) {
+      return primary.error();
+    }
+    auto role = primary->query("SELECT pg_is_in_recovery()");
+    if (!role) {
+      return role.error();
+    }
+    if (role->scalar() != "f") {
+      return Error{"cannot rejoin " + target->label + " to " + primaryLabel +
+                       ": that server is not a primary (it is in recovery)",
+                   "point primary_dsn at the current primary"};
+    }
+    auto checkpoint = primary->query("CHECKPOINT", {}, std::chrono::minutes(10));
+    if (!checkpoint) {
+      return Error{"cannot rejoin " + target->label + ": CHECKPOINT on " + primaryLabel +
+                       " failed: " + checkpoint.error().message,
+                   "the user needs superuser or the pg_checkpoint role on the primary"};
+    }
+  }
   ServerControl control(*target, reporter);
   auto wasRunning = control.stop(dataDir);
   if (!wasRunning) {

@@ -1,4 +1,5 @@
 #include <filesystem>
+#include <thread>
 
 #include "actions.hpp"
 #include "server_control.hpp"
@@ -12,18 +13,44 @@ using Clock = std::chrono::steady_clock;
 
 // Makes a reachable server refuse writes: new transactions default to read
 // only, and every other client session (which may have turned the setting
-// off for itself) is ended. A client may still SET it off again: this fence
-// stops mistakes, not a determined writer; `stop` is the hard fence.
-std::optional<Error> fenceReadOnly(Connection& connection) {
+// off for itself) is ended once new sessions see the setting. A client may
+// still SET it off again: this fence stops mistakes, not a determined
+// writer; `stop` is the hard fence.
+std::optional<Error> fenceReadOnly(const Target& target, Connection& connection) {
+  const char* hint = "the target's user must be a superuser (ALTER SYSTEM, pg_terminate_backend)";
   for (const char* sql :
-       {"ALTER SYSTEM SET default_transaction_read_only = on", "SELECT pg_reload_conf()",
-        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-        "WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'"}) {
+       {"ALTER SYSTEM SET default_transaction_read_only = on", "SELECT pg_reload_conf()"}) {
     auto done = connection.query(sql);
     if (!done) {
-      return Error{"cannot make " + connection.label() + " read-only: " + done.error().message,
-                   "the target's user must be a superuser (ALTER SYSTEM, pg_terminate_backend)"};
+      return Error{"cannot make " + target.label + " read-only: " + done.error().message, hint};
     }
+  }
+  // The postmaster applies the reload asynchronously; sessions that start
+  // before it has done so would still write.
+  const auto deadline = Clock::now() + std::chrono::seconds(10);
+  for (;;) {
+    auto fresh = target.connect();
+    if (!fresh) {
+      return fresh.error();
+    }
+    auto setting = fresh->query("SHOW default_transaction_read_only");
+    if (setting && setting->scalar() == "on") {
+      break;
+    }
+    if (Clock::now() >= deadline) {
+      return Error{
+          "new sessions on " + target.label + " still write 10 s after the configuration reload",
+          "check the server's log for configuration errors"};
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  auto terminated = connection.query(
+      "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+      "WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'");
+  if (!terminated) {
+    return Error{
+        "cannot end the client sessions of " + target.label + ": " + terminated.error().message,
+        hint};
   }
   return std::nullopt;
 }
@@ -90,7 +117,7 @@ Result<ActionResult> fence(const Request& request, Reporter& reporter) {
       result.outputs["method"] = "unreachable";
       result.outputs["was_running"] = false;
     } else {
-      if (auto error = fenceReadOnly(*connection)) {
+      if (auto error = fenceReadOnly(*target, *connection)) {
         return *error;
       }
       result.outputs["method"] = "read_only";

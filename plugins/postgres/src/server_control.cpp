@@ -75,10 +75,16 @@ PostmasterState postmasterOf(const fs::path& dataDir) {
   }
   const bool exists = ::kill(state.pid, 0) == 0 || errno == EPERM;
   if (exists) {
-    // A pid reused by an unrelated process after a crash is not our server.
-    const auto command = readText("/proc/" + std::to_string(state.pid) + "/comm");
-    state.alive = !command || command->find("postgres") != std::string::npos ||
-                  command->find("postmaster") != std::string::npos;
+    // A pid reused by an unrelated process after a crash is not our server,
+    // and a killed postmaster nobody reaped yet (a zombie) is gone.
+    const std::string proc = "/proc/" + std::to_string(state.pid);
+    const auto command = readText(proc + "/comm");
+    const auto stat = readText(proc + "/stat");
+    const std::size_t afterName = stat ? stat->rfind(')') : std::string::npos;
+    const bool zombie = afterName != std::string::npos && afterName + 2 < stat->size() &&
+                        (*stat)[afterName + 2] == 'Z';
+    state.alive = !zombie && (!command || command->find("postgres") != std::string::npos ||
+                              command->find("postmaster") != std::string::npos);
   }
   return state;
 }
@@ -154,8 +160,47 @@ std::optional<Error> ServerControl::runTool(const std::string& tool,
                ""};
 }
 
+std::optional<Error> removeStalePidFile(const fs::path& dataDir, Reporter& reporter) {
+  const PostmasterState state = postmasterOf(dataDir);
+  if (!state.pidFile || state.alive) {
+    return std::nullopt;
+  }
+  // PostgreSQL removes a stale postmaster.pid itself, except when the dead
+  // postmaster's pid still exists as a zombie nobody reaped (PID 1 of some
+  // containers): then every start and pg_rewind's recovery would refuse.
+  // The socket's lock file (postmaster.pid lines 4 and 5: port and first
+  // socket directory) is just as stale and just as much in the way.
+  if (const auto text = readText(dataDir / "postmaster.pid")) {
+    std::vector<std::string> lines;
+    std::stringstream stream(*text);
+    for (std::string line; std::getline(stream, line);) {
+      lines.push_back(line);
+    }
+    if (lines.size() >= 5 && !lines[3].empty() && !lines[4].empty()) {
+      const fs::path socketLock = fs::path(lines[4]) / (".s.PGSQL." + lines[3] + ".lock");
+      const auto lockText = readText(socketLock);
+      if (lockText && lockText->substr(0, lockText->find('\n')) == std::to_string(state.pid)) {
+        std::error_code ignored;
+        fs::remove(socketLock, ignored);
+      }
+    }
+  }
+  std::error_code code;
+  fs::remove(dataDir / "postmaster.pid", code);
+  if (code) {
+    return Error{
+        "cannot remove the stale " + (dataDir / "postmaster.pid").string() + ": " + code.message(),
+        "check permissions of the data directory"};
+  }
+  reporter.log("removed the stale postmaster.pid of dead process " + std::to_string(state.pid));
+  return std::nullopt;
+}
+
 Result<bool> ServerControl::stop(const fs::path& dataDir) {
   if (!postmasterOf(dataDir).alive) {
+    if (auto error = removeStalePidFile(dataDir, reporter_)) {
+      return *error;
+    }
     return false;
   }
   reporter_.progress("stopping the server in " + dataDir.string() + " (fast)");
@@ -186,6 +231,9 @@ std::optional<Error> ServerControl::stopImmediately(const fs::path& dataDir) {
 }
 
 std::optional<Error> ServerControl::start(const fs::path& dataDir, const fs::path& logFile) {
+  if (auto error = removeStalePidFile(dataDir, reporter_)) {
+    return error;
+  }
   reporter_.progress("starting the server in " + dataDir.string());
   auto error =
       runTool("pg_ctl", {"start", "-D", dataDir.string(), "-w", "-t", "60", "-l", logFile.string()},

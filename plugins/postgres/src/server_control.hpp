@@ -28,6 +28,10 @@ struct PostmasterState {
 };
 PostmasterState postmasterOf(const std::filesystem::path& dataDir);
 
+// Removes data_dir/postmaster.pid when the process it names is gone (or a
+// zombie), so that the server can start again.
+std::optional<Error> removeStalePidFile(const std::filesystem::path& dataDir, Reporter& reporter);
+
 // The first line of standby.signal files that `fence` writes; unfence only
 // removes a standby.signal that starts with it.
 inline constexpr const char* kFenceMarker = "# lifeboat fence";
@@ -46,7 +50,7 @@ class ServerControl {
                                bool withPassword, const std::string& what);
 
   // pg_ctl stop -m fast -w, then -m immediate when that fails. Returns
-  // whether a server was running.
+  // whether a server was running; a stale postmaster.pid is removed.
   Result<bool> stop(const std::filesystem::path& dataDir);
   // pg_ctl stop -m immediate -w, when running.
   std::optional<Error> stopImmediately(const std::filesystem::path& dataDir);
