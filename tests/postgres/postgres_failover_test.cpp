@@ -14,6 +14,7 @@
 #include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <thread>
 
@@ -144,6 +145,8 @@ TEST(PostgresFailoverTest, CanariesMeasureTheRealDataLossAndTheOldPrimaryRejoins
   // the window the test measured on its own clock, within two intervals
   // plus replication and scheduling slack.
   const double rpo = loss.rpoSeconds();
+  std::cout << "[ measured ] stall " << stallSeconds << " s, data_loss rpo_seconds " << rpo
+            << " s, lost_canaries " << loss.outputText("lost_canaries") << "\n";
   EXPECT_GE(rpo, stallSeconds - 0.5) << loss.dump();
   EXPECT_LE(rpo, stallSeconds + 0.5) << loss.dump();
   EXPECT_GE(loss.output("lost_canaries").as_int64(), 8) << loss.dump();
