@@ -502,7 +502,27 @@ def kill_postgres(data_dir):
 
 # ---------------------------------------------------------------- contenders
 
-def bare(site, interval, settle):
+def bare_marks(log_path):
+    marks = []
+    with open(log_path) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) >= 2 and parts[1].isdigit() and line.endswith("\n"):
+                marks.append((parts[0], int(parts[1])))
+    return marks
+
+
+def wait_until_phase(anchor_ns, period_ns, phase):
+    """Sleeps until anchor + k periods + phase of a period (the first such
+    time at least 50 ms ahead): the kill lands at a chosen point between two
+    checks, the same points for every contender over the rounds."""
+    now = time.time_ns() + 50_000_000
+    k = max(0, -(-(now - anchor_ns - int(phase * period_ns)) // period_ns))
+    target = anchor_ns + k * period_ns + int(phase * period_ns)
+    time.sleep(max(0.0, (target - time.time_ns()) / 1e9))
+
+
+def bare(site, interval, settle, phase):
     primary, standby = pg_pair(site)
     haproxy(site)
     client = Client(site, site.ports["haproxy"])
@@ -510,20 +530,20 @@ def bare(site, interval, settle):
     script = site.spawn("bare", ["/bin/bash", os.path.join(HERE, "failover", "bare.sh"), site.ports["pg1"],
                                  standby, interval, "3", site.ports["haproxy_admin"]])
     time.sleep(settle)
+    polls = [t for kind, t in bare_marks(site.path("bare.log")) if kind == "poll"]
+    wait_until_phase(polls[-1], polls[-1] - polls[-2], phase)
     t_kill, t_killed, _ = kill_postgres(primary)
     wait_for(lambda: client.recovered_after(t_killed), 60, "the client to write again", site.path("bare.log"))
     time.sleep(1)
     client.stop()
     script.wait(10)
     result = measure(client.log, t_kill, t_killed)
-    marks = {}
-    with open(site.path("bare.log")) as f:
-        for line in f:
-            parts = line.split()
-            if len(parts) >= 2 and parts[1].isdigit():
-                marks[parts[0]] = int(parts[1])
+    marks = {kind: t for kind, t in bare_marks(site.path("bare.log")) if t >= t_kill}
+    result["first_failed_check_ms"] = (marks["failed"] - t_kill) / 1e6
+    result["failed_check_to_first_ms"] = (result["first_ack_after_ns"] - marks["failed"]) / 1e6
     result["phases"] = {
-        "detection": (marks["detected"] - t_kill) / 1e6,
+        "detection (kill -> acting)": (marks["detected"] - t_kill) / 1e6,
+        "of which after the first failed check": (marks["detected"] - marks["failed"]) / 1e6,
         "promote": (marks["promoted"] - marks["detected"]) / 1e6,
         "switch": (marks["switched"] - marks["promoted"]) / 1e6,
     }
@@ -576,7 +596,7 @@ def site_runbook(source, variables, trigger):
     return "\n".join(out) + "\n"
 
 
-def lifeboat(site, interval_ms, settle):
+def lifeboat(site, interval_ms, settle, phase):
     bin_dir = os.path.dirname(LIFEBOAT)
     canary_bin = os.path.join(bin_dir, "lifeboat-pg-canary")
     primary, standby = pg_pair(site)
@@ -625,6 +645,8 @@ def lifeboat(site, interval_ms, settle):
     client.wait_steady()
     wait_for(lambda: os.path.exists(site.path("canary.json")), 20, "the canary", site.path("canary.log"))
     time.sleep(max(settle, 4 * interval_ms / 1000))
+    watch_started = next(e for e in events(watch_log) if e["type"] == "watch.started")
+    wait_until_phase(parse_ts_ns(watch_started["ts"]), interval_ms * 1_000_000, phase)
     if any(e["type"] in ("outage.declared", "failover.started") for e in events(watch_log)):
         raise BenchError("lifeboat watch declared an outage before the kill: " + json.dumps(events(watch_log)[-3:]))
     t_kill, t_killed, _ = kill_postgres(primary)
@@ -650,6 +672,12 @@ def lifeboat(site, interval_ms, settle):
     if journal is None:
         raise BenchError(f"no journal for run {run_id} in {state}")
     result.update(lifeboat_timeline(events(journal), t_kill))
+    run_started = next(e for e in events(journal) if e["type"] == "run.started")
+    outage_start = parse_ts_ns(run_started["data"]["outage_start"])
+    result["phases"]["run.started -> client's first ack"] = \
+        (result["first_ack_after_ns"] - parse_ts_ns(run_started["ts"])) / 1e6
+    result["first_failed_check_ms"] = (outage_start - t_kill) / 1e6
+    result["failed_check_to_first_ms"] = (result["first_ack_after_ns"] - outage_start) / 1e6
     shutil.copy(journal, os.path.join(OUT_DIR, f"journal-{os.path.basename(site.dir)}.jsonl"))
     return result
 
@@ -741,7 +769,7 @@ def patroni_config(site, member, settings):
     return path, data_dir
 
 
-def patroni(site, settings, host_dies, settle):
+def patroni(site, settings, host_dies, settle, phase):
     etcd(site)
     os.makedirs(site.path("patroni"), mode=0o700)
     os.chown(site.path("patroni"), PG_USER.pw_uid, PG_USER.pw_gid)
@@ -763,7 +791,9 @@ def patroni(site, settings, host_dies, settle):
              20, "HAProxy to see pg1 up")
     client = Client(site, site.ports["haproxy"])
     client.wait_steady()
-    time.sleep(settle)
+    # Patroni's members run their loop every loop_wait seconds: the kill lands
+    # at this round's point of one loop after the settling time.
+    time.sleep(settle + phase * PATRONI_SETTINGS[settings]["loop_wait"])
     victims = with_descendants([postmaster_pid(data1)])
     if host_dies:
         table = proc_table()
@@ -806,14 +836,14 @@ def patroni_promoted_at(log_path, after_ns):
 
 def contenders():
     table = {
-        "lifeboat-1s": lambda site: lifeboat(site, 1000, SETTLE),
-        "lifeboat-200ms": lambda site: lifeboat(site, 200, SETTLE),
-        "bare-1s": lambda site: bare(site, "1", SETTLE),
-        "bare-200ms": lambda site: bare(site, "0.2", SETTLE),
-        "patroni-defaults-pg": lambda site: patroni(site, "defaults", False, SETTLE),
-        "patroni-defaults-host": lambda site: patroni(site, "defaults", True, SETTLE),
-        "patroni-tight-pg": lambda site: patroni(site, "tight", False, SETTLE),
-        "patroni-tight-host": lambda site: patroni(site, "tight", True, SETTLE),
+        "lifeboat-1s": lambda site, phase: lifeboat(site, 1000, SETTLE, phase),
+        "lifeboat-200ms": lambda site, phase: lifeboat(site, 200, SETTLE, phase),
+        "bare-1s": lambda site, phase: bare(site, "1", SETTLE, phase),
+        "bare-200ms": lambda site, phase: bare(site, "0.2", SETTLE, phase),
+        "patroni-defaults-pg": lambda site, phase: patroni(site, "defaults", False, SETTLE, phase),
+        "patroni-defaults-host": lambda site, phase: patroni(site, "defaults", True, SETTLE, phase),
+        "patroni-tight-pg": lambda site, phase: patroni(site, "tight", False, SETTLE, phase),
+        "patroni-tight-host": lambda site, phase: patroni(site, "tight", True, SETTLE, phase),
     }
     return table
 
@@ -836,20 +866,26 @@ def main_run(out_dir):
     os.chmod(root, 0o755)
     results = {name: [] for name in chosen}
     started = time.time()
+    before = environment()
     stop = []
 
     def on_signal(signum, _frame):
         stop.append(signum)
         raise KeyboardInterrupt
     signal.signal(signal.SIGTERM, on_signal)
+    # Where between two checks the kill lands: evenly spread over the rounds,
+    # in a shuffled order, the same point for every contender in a round.
+    phases = [(r + 0.5) / rounds for r in range(rounds)]
+    random.Random(rounds).shuffle(phases)
     try:
         for r in range(1, rounds + 1):
             for name in chosen:
                 site = Site(root, name)
                 t0 = time.monotonic()
                 try:
-                    result = table[name](site)
+                    result = table[name](site, phases[r - 1])
                     result["round"] = r
+                    result["phase"] = phases[r - 1]
                     results[name].append(result)
                     print(f"round {r} {name}: client RTO {result['rto_ms']:.0f} ms, kill -> first write "
                           f"{result['kill_to_first_ms']:.0f} ms, lost {result.get('lost_writes')} "
@@ -865,9 +901,11 @@ def main_run(out_dir):
     finally:
         if not os.environ.get("KEEP"):
             shutil.rmtree(root, ignore_errors=True)
+    after = environment()
     with open(os.path.join(out_dir, "failover.json"), "w") as f:
-        json.dump({"rounds": rounds, "results": results, "seconds": time.time() - started}, f, indent=1)
-    report(results, rounds)
+        json.dump({"rounds": rounds, "results": results, "seconds": time.time() - started,
+                   "before": before, "after": after}, f, indent=1)
+    report(results, rounds, before, after)
 
 
 def fmt(values, unit_s=False):
@@ -891,38 +929,69 @@ DESCRIPTIONS = {
 }
 
 
-def report(results, rounds):
+def environment():
+    def first_line(cmd):
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True, timeout=10).stdout.strip().splitlines()[0]
+        except (OSError, IndexError, subprocess.TimeoutExpired):
+            return "?"
+    commit = first_line(["git", "-C", REPO, "rev-parse", "--short", "HEAD"])
+    dirty = first_line(["git", "-C", REPO, "status", "--porcelain", "--untracked-files=no"]) not in ("?", "")
+    return {
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": commit + (" (+ uncommitted changes)" if dirty else ""),
+        "load": open("/proc/loadavg").read().split()[:3],
+        "postgres": first_line([f"{PGBIN}/postgres", "--version"]),
+        "haproxy": first_line(["/usr/sbin/haproxy", "-v"]).split(" - ")[0],
+        "bind": first_line(["/usr/sbin/named", "-v"]),
+        "etcd": first_line(["/usr/bin/etcd", "--version"]),
+        "patroni": first_line(["/usr/bin/python3", "-c", "from patroni.version import __version__; print(__version__)"]),
+    }
+
+
+def report(results, rounds, before=None, after=None):
+    if before and after:
+        print(f"Measured {before['date']} at commit {before['commit']}; load average "
+              f"{' '.join(before['load'])} before, {' '.join(after['load'])} after. {before['postgres']}, "
+              f"{before['haproxy']}, {before['bind']}, {before['etcd']}, Patroni {before['patroni']}.\n")
     print(f"### Failover: client-observed RTO ({rounds} rounds; median (min–max))\n")
-    print("| contender | ok rounds | client RTO (last ack -> first ack) | kill -> first ack | acked writes lost (per round) |")
-    print("|---|---|---|---|---|")
+    print("| contender | rounds ok | client RTO: last ack before -> first ack after the kill | kill -> first ack "
+          "| first failed check -> first ack | acknowledged writes lost |")
+    print("|---|---|---|---|---|---|")
     for name, rows in results.items():
         ok = [r for r in rows if "rto_ms" in r]
         seconds = any(r["rto_ms"] > 5000 for r in ok)
         lost = [r.get("lost_writes", 0) for r in ok]
+        checked = [r["failed_check_to_first_ms"] for r in ok if "failed_check_to_first_ms" in r]
         print(f"| {DESCRIPTIONS.get(name, name)} | {len(ok)}/{len(rows)} | {fmt([r['rto_ms'] for r in ok], seconds)} | "
-              f"{fmt([r['kill_to_first_ms'] for r in ok], seconds)} | {', '.join(map(str, lost)) or '–'} |")
+              f"{fmt([r['kill_to_first_ms'] for r in ok], seconds)} | {fmt(checked, seconds)} | "
+              f"{sum(lost) if lost else '–'} |")
     phased = {n: rows for n, rows in results.items() if any("phases" in r for r in rows)}
     if phased:
-        print("\n### Phase timeline (medians, ms)\n")
+        print("\n### Phase timeline (medians over the rounds, ms)\n")
         names = []
         for rows in phased.values():
             for r in rows:
                 for k in r.get("phases", {}):
                     if k not in names:
                         names.append(k)
-        print("| contender | " + " | ".join(names) + " |")
-        print("|---|" + "---|" * len(names))
-        for name, rows in phased.items():
+        print("| phase | " + " | ".join(phased) + " |")
+        print("|---|" + "---|" * len(phased))
+        for k in names:
             cells = []
-            for k in names:
+            for rows in phased.values():
                 values = [r["phases"][k] for r in rows if k in r.get("phases", {})]
                 cells.append(f"{statistics.median(values):.0f}" if values else "–")
-            print(f"| {DESCRIPTIONS.get(name, name)} | " + " | ".join(cells) + " |")
-    failures = [(n, r["round"], r["error"].splitlines()[0]) for n, rows in results.items() for r in rows if "error" in r]
-    if failures:
-        print("\nFailed rounds:")
-        for name, r, error in failures:
-            print(f"- {name} round {r}: {error}")
+            print(f"| {k} | " + " | ".join(cells) + " |")
+    notes = []
+    for name, rows in results.items():
+        for r in rows:
+            if "error" in r:
+                notes.append(f"- {name} round {r['round']}: FAILED: {r['error'].splitlines()[0]}")
+            elif r.get("outcome") not in (None, "done"):
+                notes.append(f"- {name} round {r['round']}: run outcome {r['outcome']}, steps {r.get('steps')}")
+    if notes:
+        print("\nRounds to look at:\n" + "\n".join(notes))
 
 
 if __name__ == "__main__":
