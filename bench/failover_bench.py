@@ -870,9 +870,11 @@ def main_run(out_dir):
     stop = []
 
     def on_signal(signum, _frame):
-        stop.append(signum)
-        raise KeyboardInterrupt
+        if not stop:  # once: a second Ctrl-C must not cut the cleanup short
+            stop.append(signum)
+            raise KeyboardInterrupt
     signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     # Where between two checks the kill lands: evenly spread over the rounds,
     # in a shuffled order, the same point for every contender in a round.
     phases = [(r + 0.5) / rounds for r in range(rounds)]
