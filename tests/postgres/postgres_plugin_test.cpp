@@ -219,6 +219,9 @@ TEST_F(PostgresPluginTest, CloneMakesAnIsolatedCopyThatDropCloneRemoves) {
   fs::create_directories(parent);
   ASSERT_EQ(::chown(parent.c_str(), ::getpwnam("postgres")->pw_uid, ::getpwnam("postgres")->pw_gid),
             0);
+  // The canary table exists on the primary before the copy is made, so that
+  // the copy's writes can be shown not to reach it.
+  ASSERT_TRUE(runPlugin("check", "verify_writes", targetOf(*primary_)).ok());
   const int port = test_support::freePorts(1);
   const json::object params{{"parent_dir", parent.string()}, {"port", port}};
   auto cloned = runPlugin("run", "clone", targetOf(*primary_), params, "r-drill");
