@@ -658,8 +658,9 @@ class Daemon {
       }
       return std::nullopt;
     };
-    context.findTarget = [watched](std::string_view name) {
-      return watched->book.findTarget(name);
+    context.findTarget = [watched](std::string_view name) -> const runbook::Target* {
+      auto found = watched->probeTargets.find(name);
+      return found == watched->probeTargets.end() ? nullptr : &found->second;
     };
     return context;
   }

@@ -157,6 +157,24 @@ Result<std::vector<std::shared_ptr<const WatchedRunbook>>> loadWatchedRunbooks(
       }
       watched->triggers.push_back(std::move(*expanded));
     }
+    for (const runbook::Trigger& trigger : watched->triggers) {
+      const runbook::Target* target = book->findTarget(trigger.target);
+      if (trigger.kind != runbook::TriggerKind::plugin || target == nullptr ||
+          watched->probeTargets.contains(target->name)) {
+        continue;
+      }
+      runbook::Target probeTarget = *target;
+      json::value fields = probeTarget.fields;
+      if (auto done = expander.value(fields); !done) {
+        const SourceLocation where = target->where;
+        problems << file.string() << ':' << where.line << ':' << where.column << ": error: target "
+                 << target->name << " (checked by a trigger): " << done.error().message << '\n';
+        ok = false;
+        continue;
+      }
+      probeTarget.fields = fields.get_object();
+      watched->probeTargets.emplace(target->name, std::move(probeTarget));
+    }
     if (!ok) {
       continue;
     }

@@ -22,6 +22,9 @@ struct WatchedRunbook {
   std::filesystem::path file;
   runbook::Runbook book;
   std::vector<runbook::Trigger> triggers;  // expanded, in file order
+  // The targets plugin triggers act on, with ${vars.*} and secrets expanded
+  // like the triggers themselves (a run expands `book`'s own at run time).
+  std::map<std::string, runbook::Target, std::less<>> probeTargets;
   Redactor redactor;
 };
 
