@@ -75,6 +75,32 @@ SavedConfig saveConfig(const fs::path& dataDir) {
   return saved;
 }
 
+// The replication slot the node's own configuration streams through (the
+// last non-empty primary_slot_name of its postgresql.conf, then of its
+// postgresql.auto.conf, as the server reads them), "" for none.
+std::string configuredSlot(const SavedConfig& saved) {
+  std::string slot;
+  for (const char* file : {"postgresql.conf", "postgresql.auto.conf"}) {
+    for (const auto& [name, text] : saved) {
+      if (name != std::string(file)) {
+        continue;
+      }
+      std::stringstream lines(text);
+      for (std::string line; std::getline(lines, line);) {
+        if (line.rfind("primary_slot_name", 0) != 0) {
+          continue;
+        }
+        const std::size_t open = line.find('\'');
+        const std::size_t close = line.rfind('\'');
+        if (open != std::string::npos && close > open) {
+          slot = line.substr(open + 1, close - open - 1);
+        }
+      }
+    }
+  }
+  return slot;
+}
+
 // Puts the node's own configuration back and keeps the primary_conninfo the
 // tool's -R just wrote (the last one in its postgresql.auto.conf).
 std::optional<Error> restoreConfig(const fs::path& dataDir, const SavedConfig& saved) {
@@ -287,6 +313,22 @@ Result<ActionResult> rejoin(const Request& request, Reporter& reporter) {
       return Error{"cannot rejoin " + target->label + ": CHECKPOINT on " + primaryLabel +
                        " failed: " + checkpoint.error().message,
                    "the user needs superuser or the pg_checkpoint role on the primary"};
+    }
+    // A node that streamed through a slot keeps doing so; the slot lived on
+    // the old primary, so the new one gets it (else streaming fails forever
+    // with "replication slot does not exist").
+    if (const std::string slot = configuredSlot(saveConfig(dataDir)); !slot.empty()) {
+      reporter.progress("making sure " + primaryLabel + " has replication slot " + slot);
+      auto created = primary->query(
+          "SELECT pg_create_physical_replication_slot($1) WHERE NOT EXISTS "
+          "(SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)",
+          {slot});
+      if (!created) {
+        return Error{"cannot rejoin " + target->label + ": creating replication slot " + slot +
+                         " on " + primaryLabel + " failed: " + created.error().message,
+                     "the user needs the REPLICATION attribute; or remove primary_slot_name "
+                     "from the node's configuration"};
+      }
     }
   }
   ServerControl control(*target, reporter);
