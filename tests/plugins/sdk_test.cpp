@@ -261,6 +261,26 @@ TEST_F(SdkTest, TextFromReferencesBecomesTheDeclaredType) {
   EXPECT_EQ(seen_.stringParam("reason"), "x");  // strings stay strings
 }
 
+TEST_F(SdkTest, ARequestCheckRefusesBeforeTheHandlerAndRedacts) {
+  plugin_.checkRequests([](const Request& request) -> std::optional<Error> {
+    if (request.stringParam("reason") == std::optional<std::string>("bad\nline")) {
+      return Error{
+          "reason has a newline (password " + request.targetString("password").value_or("") + ")",
+          "one line"};
+    }
+    return std::nullopt;
+  });
+  Answer refused = ask(plugin_, runRequest(R"({"reason":"bad\nline"})",
+                                           R"({"host":"a","password":"hunter2-secret"})"));
+  EXPECT_EQ(refused.status, kExitRejected);
+  EXPECT_THAT(errorOf(refused), HasSubstr("reason has a newline"));
+  EXPECT_THAT(refused.log + errorOf(refused), Not(HasSubstr("hunter2-secret")));
+  EXPECT_EQ(calls_, 0);
+  Answer passed = ask(plugin_, runRequest(R"({"reason":"fine"})"));
+  EXPECT_EQ(passed.status, kExitOk) << errorOf(passed);
+  EXPECT_EQ(calls_, 1);
+}
+
 TEST_F(SdkTest, ReportsEveryProblemAtOnce) {
   Answer answer = ask(plugin_, runRequest(R"({"force":1,"bogus":true})"));
   EXPECT_EQ(answer.status, kExitRejected);

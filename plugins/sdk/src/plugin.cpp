@@ -325,6 +325,11 @@ std::string Reporter::redact(std::string_view text) const {
 
 Plugin::Plugin(plugin::PluginDescription description) : description_(std::move(description)) {}
 
+Plugin& Plugin::checkRequests(RequestCheck check) {
+  requestCheck_ = std::move(check);
+  return *this;
+}
+
 Plugin& Plugin::on(std::string action, Handler handler) {
   handlers_[std::move(action)] = std::move(handler);
   return *this;
@@ -377,6 +382,13 @@ int Plugin::handle(std::string_view requestText, std::ostream& out, std::ostream
   }
 
   Reporter reporter(out, log, std::move(parsed->secrets));
+  if (requestCheck_) {
+    if (std::optional<Error> refused = requestCheck_(request)) {
+      const Error redacted{reporter.redact(refused->message), reporter.redact(refused->hint)};
+      log << description_.name << ": " << redacted.message << '\n';
+      return answerError(out, redacted, kExitRejected);
+    }
+  }
   const Handler& handler = handlers_.find(request.action)->second;
   std::optional<Result<ActionResult>> result;
   try {

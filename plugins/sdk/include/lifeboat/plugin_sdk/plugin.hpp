@@ -98,6 +98,12 @@ class Reporter {
 // {"ok":false,...}. The SDK redacts secret values from both.
 using Handler = std::function<Result<ActionResult>(const Request&, Reporter&)>;
 
+// Checks the values of a request (`run` or `check`) beyond what the schema
+// can say: a name that must not carry a newline, an address that must parse.
+// Runs after the schema checks and before the handler; an Error refuses the
+// request (exit status 2) with nothing done. The SDK redacts secret values.
+using RequestCheck = std::function<std::optional<Error>(const Request&)>;
+
 class Plugin {
  public:
   explicit Plugin(plugin::PluginDescription description);
@@ -106,6 +112,9 @@ class Plugin {
   // A declared action without a handler, or a handler for an undeclared
   // action, makes every request fail with an error naming it.
   Plugin& on(std::string action, Handler handler);
+  // Sets the check every run/check request passes before its handler
+  // (replacing an earlier one).
+  Plugin& checkRequests(RequestCheck check);
 
   const plugin::PluginDescription& description() const { return description_; }
 
@@ -119,6 +128,7 @@ class Plugin {
 
   plugin::PluginDescription description_;
   std::map<std::string, Handler, std::less<>> handlers_;
+  RequestCheck requestCheck_;
 };
 
 // Reads one request from stdin (at most kMaxRequestBytes), handles it, and
