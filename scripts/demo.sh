@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 ./scripts/install-deps.sh
 cmake --preset default >/dev/null
-cmake --build --preset default -j "$(nproc)" --target lifeboat file_plugin
+cmake --build --preset default -j "$(nproc)" --target lifeboat file_plugin postgres_plugin haproxy_plugin dns_plugin
 
 lifeboat=./build/bin/lifeboat
 site=/tmp/lifeboat-demo
