@@ -565,15 +565,7 @@ def toml_value(value):
 
 def site_runbook(source, variables, trigger):
     """The runbook with [vars] set to this site and the [[trigger]]'s timing
-    replaced (unless it reads them from [vars]). Returns the text.
-
-    ${vars.*} references inside [targets.*] are written out as their values:
-    `lifeboat watch` (at commit 6eeec86) expands a plugin trigger's `with` but
-    not its target's parameters, so the trigger's probe got the literal
-    "${vars.primary_dsn}", failed, and the daemon failed over a healthy primary."""
-    def inline(match):
-        name = match.group(1)
-        return json.dumps(str(variables[name]))[1:-1] if name in variables else match.group(0)
+    replaced (unless it reads them from [vars]). Returns the text."""
     out, table = [], None
     key_line = re.compile(r"^(\s*)([A-Za-z0-9_-]+)(\s*=\s*)(.*)$")
     for line in source.splitlines():
@@ -586,12 +578,6 @@ def site_runbook(source, variables, trigger):
                 line = f"{m.group(1)}{m.group(2)}{m.group(3)}{toml_value(variables[m.group(2)])}"
             elif m and table == "trigger" and m.group(2) in trigger and "${" not in m.group(4):
                 line = f"{m.group(1)}{m.group(2)}{m.group(3)}{toml_value(trigger[m.group(2)])}"
-            elif m and table and table.startswith("targets.") and \
-                    re.fullmatch(r'"\$\{vars\.([A-Za-z0-9_-]+)\}"', m.group(4).strip()) and \
-                    m.group(4).strip()[8:-2] in variables:
-                line = f"{m.group(1)}{m.group(2)}{m.group(3)}{toml_value(variables[m.group(4).strip()[8:-2]])}"
-            elif table and table.startswith("targets."):
-                line = re.sub(r"\$\{vars\.([A-Za-z0-9_-]+)\}", inline, line)
         out.append(line)
     return "\n".join(out) + "\n"
 
