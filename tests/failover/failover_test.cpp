@@ -146,13 +146,15 @@ TEST(FailoverTest, KilledPrimaryFailsOverWithTheRtoAndRpoTheClientSaw) {
   ASSERT_EQ(::kill(sender, SIGSTOP), 0);
   const auto stoppedAt = std::chrono::system_clock::now();
   std::this_thread::sleep_for(milliseconds(2'000));
-  const auto killedAt = std::chrono::system_clock::now();
   std::size_t acknowledgedWhileStopped = 0;
   for (const Acknowledged& write : client.acknowledged()) {
-    acknowledgedWhileStopped += write.at > stoppedAt ? 1 : 0;
+    acknowledgedWhileStopped += write.at > stoppedAt ? 1u : 0u;
   }
   ASSERT_GE(acknowledgedWhileStopped, 20u) << "the primary stopped taking writes";
   site.primary().kill9();  // the stopped walsender dies with it
+  // Taken once every process of the primary is gone: a write acknowledged
+  // later can only come from the new primary.
+  const auto killedAt = std::chrono::system_clock::now();
 
   std::optional<Event> finished =
       agent.waitForEvent(event_type::kFailoverFinished, milliseconds(60'000));
