@@ -5,12 +5,8 @@
 // back without losing a write. A drill of the same runbook proves that
 // production is untouched and that cleanup leaves nothing behind.
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <boost/json.hpp>
 #include <chrono>
@@ -24,6 +20,7 @@
 #include <thread>
 
 #include "lifeboat/common/event.hpp"
+#include "lifeboat/test_support/ports.hpp"
 #include "lifeboat/test_support/run_process.hpp"
 #include "site.hpp"
 #include "watch_agent.hpp"
@@ -105,19 +102,6 @@ std::string lastRun(const fs::path& state) {
   const json::value parsed = json::parse(runs.out);
   const json::array& list = parsed.as_array();
   return list.empty() ? "" : std::string(list.back().at("run").as_string());
-}
-
-// Whether a TCP connection to address:port is accepted. (Not "can it be
-// bound": the copy's closed connections may leave TIME_WAIT entries there.)
-bool accepts(const std::string& address, int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in target{};
-  target.sin_family = AF_INET;
-  target.sin_port = htons(static_cast<std::uint16_t>(port));
-  ::inet_pton(AF_INET, address.c_str(), &target.sin_addr);
-  const bool connected = ::connect(fd, reinterpret_cast<sockaddr*>(&target), sizeof(target)) == 0;
-  ::close(fd);
-  return connected;
 }
 
 bool inRecovery(const test_servers::PostgresServer& server) {
@@ -332,7 +316,7 @@ TEST(FailoverTest, DrillPromotesAnIsolatedCopyAndCleansUp) {
   // name, the drill backend out of service.
   EXPECT_FALSE(fs::exists(copyDirectory));
   EXPECT_TRUE(fs::is_empty(site.drillParentDirectory()));
-  EXPECT_FALSE(accepts("127.0.0.1", site.drillPort()))
+  EXPECT_FALSE(test_support::acceptsConnections("127.0.0.1", site.drillPort()))
       << "something still listens on the copy's port";
   EXPECT_TRUE(site.dns().query("drill-" + runId, "A").empty());
   const std::string drillServers = site.haproxy().runtime("show servers state orders_db_drill");

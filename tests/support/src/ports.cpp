@@ -36,6 +36,24 @@ bool portFree(const std::string& address, int port, bool udp) {
   return canBind(address, port, SOCK_STREAM) && (!udp || canBind(address, port, SOCK_DGRAM));
 }
 
+bool acceptsConnections(const std::string& address, int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    return false;
+  }
+  sockaddr_in socketAddress{};
+  socketAddress.sin_family = AF_INET;
+  socketAddress.sin_port = htons(static_cast<std::uint16_t>(port));
+  if (::inet_pton(AF_INET, address.c_str(), &socketAddress.sin_addr) != 1) {
+    ::close(fd);
+    throw std::invalid_argument("not an IPv4 address: " + address);
+  }
+  const bool connected =
+      ::connect(fd, reinterpret_cast<sockaddr*>(&socketAddress), sizeof(socketAddress)) == 0;
+  ::close(fd);
+  return connected;
+}
+
 int freePorts(int count, const std::vector<std::string>& addresses, bool udp) {
   static std::minstd_rand random(std::random_device{}());
   std::uniform_int_distribution<int> pick(20'000, 32'000 - count);

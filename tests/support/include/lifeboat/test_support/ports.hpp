@@ -15,6 +15,12 @@ namespace lifeboat::test_support {
 // TCP and, when `udp`, for UDP too.
 bool portFree(const std::string& address, int port, bool udp = false);
 
+// Whether something listens on IPv4 `address`:`port`: a TCP connection is
+// accepted. Use this, not portFree(), to check that a server has gone: the
+// connections it closed leave TIME_WAIT entries that keep the port from
+// being bound (without SO_REUSEADDR) for a while after it stopped.
+bool acceptsConnections(const std::string& address, int port);
+
 // `count` consecutive ports in [20000, 32000) free on every one of
 // `addresses` (TCP, and UDP when `udp`); the first of them is returned.
 int freePorts(int count, const std::vector<std::string>& addresses = {"127.0.0.1"},
