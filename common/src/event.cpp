@@ -11,7 +11,7 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::array<std::string_view, 32> kKnownTypes{
+constexpr std::array<std::string_view, 34> kKnownTypes{
     event_type::kRunStarted,        event_type::kRunFinished,        event_type::kRunResumed,
     event_type::kRunCancelling,     event_type::kPreflightFinished,  event_type::kStepStarted,
     event_type::kStepProcess,       event_type::kStepOutput,         event_type::kStepFinished,
@@ -22,7 +22,8 @@ constexpr std::array<std::string_view, 32> kKnownTypes{
     event_type::kOutageRecovered,   event_type::kAnomalyDetected,    event_type::kAnomalyCleared,
     event_type::kFlappingStarted,   event_type::kFlappingStopped,    event_type::kFailoverPending,
     event_type::kFailoverApproved,  event_type::kFailoverSkipped,    event_type::kFailoverStarted,
-    event_type::kFailoverFinished,  event_type::kAgentMode,
+    event_type::kFailoverFinished,  event_type::kAgentMode,          event_type::kCheckBroken,
+    event_type::kCheckRepaired,
 };
 
 // Reads `count` decimal digits at text[at...]; -1 if any is not a digit.

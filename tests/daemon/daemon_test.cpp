@@ -2,6 +2,7 @@
 // against files the test creates and removes, runs in the daemon's state
 // directory, and the control commands (status, trigger, approve, decide).
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -31,6 +32,7 @@ using fixtures::writeFile;
 using std::chrono::milliseconds;
 using test_support::runLifeboat;
 using test_support::TempDir;
+using ::testing::HasSubstr;
 
 struct RunbookSpec {
   std::string service = "orders";
@@ -44,6 +46,8 @@ struct RunbookSpec {
       "echo \"run ${run.id} token ${lock.fencing_token}\" >> $DIR/failovers; "
       "touch $DIR/up";
   std::string extraSteps;
+  // The trigger's program, instead of `test -e $DIR/up`.
+  std::string checkProgram;
 };
 
 std::string runbookText(const fs::path& directory, const RunbookSpec& spec) {
@@ -55,10 +59,13 @@ std::string runbookText(const fs::path& directory, const RunbookSpec& spec) {
   text << "[runbook]\nname = \"" << spec.service << "-failover\"\nservice = \"" << spec.service
        << "\"\n\n[objectives]\nrto = \"60s\"\n\n[policy]\nautomatic = "
        << (spec.automatic ? "true" : "false") << "\n\n"
-       << "[[trigger]]\nkind = \"exec\"\ncommand = [\"/bin/sh\", \"-c\", \"test -e "
-       << (directory / "up").string() << "\"]\ninterval = \"" << spec.interval << "\"\ntimeout = \""
-       << spec.interval << "\"\nfailures = " << spec.failures
-       << "\nrecoveries = " << spec.recoveries << "\ncooldown = \"" << spec.cooldown << "\"\n\n"
+       << "[[trigger]]\nkind = \"exec\"\ncommand = "
+       << (spec.checkProgram.empty()
+               ? "[\"/bin/sh\", \"-c\", \"test -e " + (directory / "up").string() + "\"]"
+               : "[" + json::serialize(json::string(spec.checkProgram)) + "]")
+       << "\ninterval = \"" << spec.interval << "\"\ntimeout = \"" << spec.interval
+       << "\"\nfailures = " << spec.failures << "\nrecoveries = " << spec.recoveries
+       << "\ncooldown = \"" << spec.cooldown << "\"\n\n"
        << "[[step]]\nid = \"promote\"\nexec = [\"/bin/sh\", \"-c\", "
        << json::serialize(json::string(step)) << "]\nrestores_service = true\n"
        << spec.extraSteps;
@@ -87,6 +94,38 @@ class DaemonTest : public ::testing::Test {
 
   TempDir temp_;
 };
+
+// A check that cannot run (here: its program does not exist yet) says
+// nothing about the service: it is reported once and never counted, so a
+// typo cannot fail a healthy service over. Once it runs, its failures count.
+TEST_F(DaemonTest, ABrokenCheckNeverFailsOverAndIsReportedOnce) {
+  const fs::path check = dir() / "check.sh";
+  RunbookSpec spec;
+  spec.checkProgram = check.string();
+  spec.failures = 2;
+  auto agent = start(spec);
+  ASSERT_TRUE(agent->running());
+  ASSERT_TRUE(agent->waitForEvent(event_type::kCheckBroken, milliseconds(5'000))) << agent->log();
+  // Twenty more broken checks: still no outage, and no second report.
+  std::this_thread::sleep_for(milliseconds(2'000));
+  EXPECT_TRUE(agent->events(event_type::kOutageDeclared).empty()) << agent->log();
+  EXPECT_TRUE(agent->events(event_type::kFailoverStarted).empty());
+  EXPECT_EQ(agent->events(event_type::kCheckBroken).size(), 1u);
+  const json::object status = agent->status();
+  ASSERT_TRUE(status.contains("services")) << json::serialize(status);
+  EXPECT_EQ(status.at("services").at(0).at("triggers").at(0).at("broken"), true)
+      << json::serialize(status);
+  EXPECT_THAT(agent->log(), HasSubstr("not counted as a failure"));
+
+  // The program appears and fails: the check works again, and now its
+  // failures are an outage.
+  writeFile(check, "#!/bin/sh\nexit 1\n");
+  fs::permissions(check, fs::perms::owner_all);
+  ASSERT_TRUE(agent->waitForEvent(event_type::kCheckRepaired, milliseconds(5'000))) << agent->log();
+  std::optional<Event> finished =
+      agent->waitForEvent(event_type::kFailoverFinished, milliseconds(15'000));
+  ASSERT_TRUE(finished) << agent->log();
+}
 
 TEST_F(DaemonTest, OutageStartsTheRunbookWithTheFirstFailedCheckAsOutageStart) {
   auto agent = start({});

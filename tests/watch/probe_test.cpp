@@ -293,6 +293,7 @@ TEST_F(ProbeTest, TcpPortOutOfRangeIsUnhealthy) {
 TEST_F(ProbeTest, ExecExitZeroIsHealthy) {
   const CheckResult result = runProbe(execTrigger({"/bin/true"}), context_);
   EXPECT_TRUE(result.healthy) << result.detail;
+  EXPECT_FALSE(result.broken);
   EXPECT_EQ(result.detail, "exit 0");
 }
 
@@ -341,10 +342,11 @@ TEST_F(ProbeTest, ExecSlowerThanTimeoutIsKilledInTime) {
   EXPECT_LT(took, milliseconds(200) + kSlack);
 }
 
-TEST_F(ProbeTest, ExecMissingProgramIsUnhealthy) {
+TEST_F(ProbeTest, ExecMissingProgramIsABrokenCheck) {
   const CheckResult result =
       runProbe(execTrigger({"/nonexistent/lifeboat-health-check"}), context_);
   EXPECT_FALSE(result.healthy);
+  EXPECT_TRUE(result.broken);
   EXPECT_FALSE(result.detail.empty());
 }
 
@@ -412,6 +414,7 @@ TEST_F(PluginProbeTest, HealthyWhenThePluginAnswersOk) {
 TEST_F(PluginProbeTest, UnhealthyWithThePluginsError) {
   const CheckResult result = runProbe(checkFile("health"), context_, "trigger #1");
   EXPECT_FALSE(result.healthy);
+  EXPECT_FALSE(result.broken) << "the plugin ran the check: the service is down";
   EXPECT_THAT(result.detail, HasSubstr("does not"));
   EXPECT_THAT(result.detail, HasSubstr("health"));
 }
@@ -425,18 +428,32 @@ TEST_F(PluginProbeTest, ParamsComeFromWith) {
   EXPECT_TRUE(runProbe(trigger, context_).healthy);
 }
 
-TEST_F(PluginProbeTest, UnknownTargetIsUnhealthy) {
+// A request the plugin refuses (exit status 2: a value that is not of its
+// type once the references are expanded) says nothing about the service.
+TEST_F(PluginProbeTest, ARefusedRequestIsABrokenCheck) {
+  directory_.write("health", "up\n");
+  Trigger trigger = checkFile("health");
+  trigger.with["exists"] = "perhaps";
+  const CheckResult result = runProbe(trigger, context_);
+  EXPECT_FALSE(result.healthy);
+  EXPECT_TRUE(result.broken);
+  EXPECT_THAT(result.detail, HasSubstr("'exists' must be a boolean"));
+}
+
+TEST_F(PluginProbeTest, UnknownTargetIsABrokenCheck) {
   Trigger trigger = checkFile("health");
   trigger.target = "elsewhere";
   const CheckResult result = runProbe(trigger, context_);
   EXPECT_FALSE(result.healthy);
+  EXPECT_TRUE(result.broken);
   EXPECT_THAT(result.detail, HasSubstr("'elsewhere'"));
 }
 
-TEST_F(PluginProbeTest, MissingPluginIsUnhealthy) {
+TEST_F(PluginProbeTest, MissingPluginIsABrokenCheck) {
   target_.plugin = "no-such-plugin";
   const CheckResult result = runProbe(checkFile("health"), context_);
   EXPECT_FALSE(result.healthy);
+  EXPECT_TRUE(result.broken);
   EXPECT_THAT(result.detail, HasSubstr("'no-such-plugin'"));
 }
 

@@ -227,6 +227,8 @@ struct TriggerSlot {
   bool inFlight = false;
   std::string lastDetail;
   std::optional<Timestamp> lastCheck;
+  // The latest check could not judge the service (CheckResult::broken).
+  bool broken = false;
   // alertmanager triggers: the matched alerts firing now, by fingerprint.
   std::map<std::string, watch::CheckResult> firing;
 };
@@ -703,6 +705,31 @@ class Daemon {
     Service& service = *found->second;
     slot.lastDetail = result.detail;
     slot.lastCheck = result.wallAt;
+    // A broken check says nothing about the service: it neither counts
+    // towards an outage nor ends one. Said once when it breaks and once when
+    // it works again, so that a typo never fails a healthy service over and
+    // never goes unnoticed.
+    if (result.broken) {
+      if (!slot.broken) {
+        slot.broken = true;
+        emit(event_type::kCheckBroken, {{"service", service.name},
+                                        {"runbook", service.runbook->file.string()},
+                                        {"trigger", slot.name},
+                                        {"detail", result.detail}});
+        log("error", service.name + ": " + slot.name +
+                         " cannot check the service, not counted as a failure until fixed: " +
+                         result.detail);
+      }
+      return;
+    }
+    if (slot.broken) {
+      slot.broken = false;
+      emit(event_type::kCheckRepaired, {{"service", service.name},
+                                        {"runbook", service.runbook->file.string()},
+                                        {"trigger", slot.name},
+                                        {"detail", result.detail}});
+      log("info", service.name + ": " + slot.name + " checks the service again");
+    }
     std::vector<watch::TriggerEvent> events = slot.state.record(result);
     for (const watch::TriggerEvent& event : events) {
       onTriggerEvent(service, slot, event, result);
@@ -1567,6 +1594,7 @@ class Daemon {
                              {"flapping", status.flapping},
                              {"anomaly", status.anomaly},
                              {"checks", status.checks},
+                             {"broken", slot->broken},
                              {"detail", slot->lastDetail}};
         if (status.outageStart) {
           trigger["outage_start"] = formatTimestamp(*status.outageStart);

@@ -26,10 +26,10 @@ std::string trimmed(std::string_view line) {
 
 Verdict checkExec(const runbook::Trigger& trigger, const ProbeContext& context) {
   if (trigger.command.empty() || trigger.command.front().empty()) {
-    return {false, "the trigger has no command"};
+    return {false, "the trigger has no command", true};
   }
   if (context.runner == nullptr) {
-    return {false, "no process runner to start '" + trigger.command.front() + "'"};
+    return {false, "no process runner to start '" + trigger.command.front() + "'", true};
   }
   // The last non-empty line of each stream, kept whole (the runner hands
   // over lines of at most 1 MiB) so that redaction sees every secret entire.
@@ -49,7 +49,8 @@ Verdict checkExec(const runbook::Trigger& trigger, const ProbeContext& context) 
   };
   Result<process::Outcome> result = context.runner->run(command);
   if (!result) {
-    return {false, clip(redact(context, result.error().message), 2 * kMaxQuotedBytes)};
+    // The command could not even start (no such file, not executable).
+    return {false, clip(redact(context, result.error().message), 2 * kMaxQuotedBytes), true};
   }
   const process::Outcome& child = *result;
   if (child.cancelled) {

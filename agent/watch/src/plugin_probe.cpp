@@ -8,20 +8,22 @@ namespace lifeboat::watch::probes {
 Verdict checkPlugin(const runbook::Trigger& trigger, const ProbeContext& context,
                     std::string_view name) {
   if (context.runner == nullptr) {
-    return {false, "no process runner to start a plugin"};
+    return {false, "no process runner to start a plugin", true};
   }
   const runbook::Target* target = context.findTarget ? context.findTarget(trigger.target) : nullptr;
   if (target == nullptr) {
-    return {false, "target '" + trigger.target + "' is not in the runbook"};
+    return {false, "target '" + trigger.target + "' is not in the runbook", true};
   }
   if (target->plugin.empty()) {
-    return {false, "target '" + trigger.target + "' has no plugin"};
+    return {false, "target '" + trigger.target + "' has no plugin", true};
   }
   std::optional<std::filesystem::path> executable =
       context.locatePlugin ? context.locatePlugin(target->plugin) : std::nullopt;
   if (!executable) {
-    return {false, "plugin '" + target->plugin + "' (target '" + trigger.target +
-                       "') was not found in the plugins directories"};
+    return {false,
+            "plugin '" + target->plugin + "' (target '" + trigger.target +
+                "') was not found in the plugins directories",
+            true};
   }
 
   steps::PluginCall call;
@@ -51,8 +53,11 @@ Verdict checkPlugin(const runbook::Trigger& trigger, const ProbeContext& context
     case steps::Status::failed:
       break;
   }
-  // Already redacted by runPlugin; cut to a line's worth.
-  return {false, clip(outcome.error, 2 * kMaxQuotedBytes)};
+  // Already redacted by runPlugin; cut to a line's worth. Exit status 2 is
+  // the plugin refusing the request before doing anything (docs/plugins.md):
+  // the check is misconfigured, the service may be fine.
+  const bool refused = outcome.exitCode == 2;
+  return {false, clip(outcome.error, 2 * kMaxQuotedBytes), refused};
 }
 
 }  // namespace lifeboat::watch::probes

@@ -89,6 +89,7 @@ CheckResult runProbe(const runbook::Trigger& trigger, const ProbeContext& contex
   }
   result.latency = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - result.at);
   result.healthy = verdict.healthy;
+  result.broken = !verdict.healthy && verdict.broken;
   result.detail = probes::redact(context, verdict.detail);
   return result;
 }

@@ -17,6 +17,8 @@ namespace lifeboat::watch::probes {
 struct Verdict {
   bool healthy = false;
   std::string detail;
+  // The check could not judge the service at all (see CheckResult::broken).
+  bool broken = false;
 };
 
 Verdict checkHttp(const runbook::Trigger& trigger, const ProbeContext& context);

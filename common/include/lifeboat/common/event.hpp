@@ -70,6 +70,8 @@ inline constexpr std::string_view kFailoverSkipped = "failover.skipped";
 inline constexpr std::string_view kFailoverStarted = "failover.started";
 inline constexpr std::string_view kFailoverFinished = "failover.finished";
 inline constexpr std::string_view kAgentMode = "agent.mode";
+inline constexpr std::string_view kCheckBroken = "check.broken";
+inline constexpr std::string_view kCheckRepaired = "check.repaired";
 }  // namespace event_type
 
 std::span<const std::string_view> knownEventTypes();

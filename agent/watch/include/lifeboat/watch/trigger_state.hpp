@@ -63,6 +63,11 @@ struct CheckResult {
   bool healthy = false;                  // the probe's verdict, timeout included
   std::chrono::milliseconds latency{0};  // how long the check took
   std::string detail;                    // what the probe saw ("HTTP 503", "connection refused")
+  // The check itself is broken and says nothing about the service: a plugin
+  // that refused the request (exit status 2), a plugin, target or command
+  // that does not exist. `healthy` is false. The daemon does not record such
+  // a result (a typo must not fail a healthy service over); it reports it.
+  bool broken = false;
 };
 
 enum class Health {
