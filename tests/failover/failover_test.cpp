@@ -323,10 +323,22 @@ TEST(FailoverTest, DrillPromotesAnIsolatedCopyAndCleansUp) {
   EXPECT_TRUE(
       std::regex_search(drillServers, std::regex(R"(\d+ orders_db_drill 1 copy \S+ \d+ [1-7] )")))
       << drillServers;
-  // The report lists what the drill created, with its tag.
+  // The report lists what the drill created, with its tag: in the summary
+  // and in the HTML an auditor reads.
+  test_support::ProcessResult summary =
+      test_support::runLifeboat({"show", runId, "--state-dir", state.string()});
+  EXPECT_TRUE(std::regex_search(summary.out, std::regex("clone +data_dir +" + copyDirectory)))
+      << summary.out;
+  EXPECT_TRUE(std::regex_search(summary.out, std::regex("drop-copy +removed +true")))
+      << summary.out;
+  const fs::path html = site.directory() / "drill.html";
   test_support::ProcessResult report = test_support::runLifeboat(
-      {"report", runId, "--state-dir", state.string(), "--format", "json"});
-  EXPECT_NE(report.out.find(copyDirectory), std::string::npos) << report.out;
+      {"report", runId, "--state-dir", state.string(), "--format", "html", "--out", html.string()});
+  ASSERT_EQ(report.exitCode, 0) << report.err;
+  std::ifstream in(html);
+  std::stringstream page;
+  page << in.rdbuf();
+  EXPECT_NE(page.str().find("<td>clone</td><td>tag</td><td>" + runId + "</td>"), std::string::npos);
 }
 
 }  // namespace

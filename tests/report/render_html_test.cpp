@@ -70,6 +70,9 @@ TEST(RenderHtmlTest, PassedDrillHasHeaderTimelineAndTables) {
   EXPECT_THAT(html, HasSubstr("<table class=\"notifications\">"));
   EXPECT_THAT(html, HasSubstr("<table class=\"preflight\">"));
   EXPECT_THAT(html, HasSubstr("rpo is measured by one step only"));
+  // What the steps reported, e.g. a drill copy's address.
+  EXPECT_THAT(html, HasSubstr("<table class=\"outputs\">"));
+  EXPECT_THAT(html, HasSubstr("<tr><td>promote</td><td>address</td><td>127.0.0.5</td></tr>"));
 }
 
 TEST(RenderHtmlTest, RtoLineAndRestoredMarkerSitWhereTheyHappened) {

@@ -25,6 +25,8 @@ TEST(RenderTextTest, PassedDrill) {
   EXPECT_THAT(text, HasSubstr("  fence           skipped  -         -         when = \"real\""));
   EXPECT_THAT(text, HasSubstr("  rto: met: 9s500ms within 5m\n"));
   EXPECT_THAT(text, HasSubstr("  rpo: met: 2s500ms within 30s\n"));
+  EXPECT_THAT(text,
+              HasSubstr("Outputs:\n  STEP     OUTPUT   VALUE\n  promote  address  127.0.0.5\n"));
   EXPECT_THAT(text, HasSubstr("Outcome: done, exit code 0\n"));
 }
 

@@ -1,6 +1,7 @@
 #include "format.hpp"
 
 #include <algorithm>
+#include <boost/json/serialize.hpp>
 #include <cstdio>
 #include <limits>
 
@@ -94,6 +95,25 @@ std::string firstLine(const std::string& text) {
     return text;
   }
   return text.substr(0, end) + " ...";
+}
+
+std::vector<StepOutput> stepOutputs(const RunRecord& record) {
+  std::vector<StepOutput> outputs;
+  const auto add = [&outputs](const std::string& step, const boost::json::object& values) {
+    for (const auto& member : values) {
+      const boost::json::value& value = member.value();
+      outputs.push_back(
+          {step, std::string(member.key()),
+           value.is_string() ? std::string(value.get_string()) : boost::json::serialize(value)});
+    }
+  };
+  for (const StepRecord& step : record.steps) {
+    add(step.id, step.execution.outputs);
+    if (step.rollback) {
+      add("rollback of " + step.id, step.rollback->outputs);
+    }
+  }
+  return outputs;
 }
 
 }  // namespace lifeboat::report::detail

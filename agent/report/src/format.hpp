@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "lifeboat/report/run_record.hpp"
 
@@ -44,5 +45,16 @@ std::optional<Timestamp> rtoDeadline(const RunRecord& record);
 
 // The first line of a (possibly multi-line) text.
 std::string firstLine(const std::string& text);
+
+// One output a step reported: strings as they are, anything else as JSON.
+struct StepOutput {
+  std::string step;  // the step's id; "rollback of ID" for a rollback's outputs
+  std::string name;
+  std::string value;
+};
+// Every output of every step, in the record's step order: what a drill made
+// (a copy's directory and tag, a DNS name) and what a run changed, listed
+// for readers of the report.
+std::vector<StepOutput> stepOutputs(const RunRecord& record);
 
 }  // namespace lifeboat::report::detail

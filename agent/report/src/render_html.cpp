@@ -159,6 +159,22 @@ void writeSteps(const RunRecord& record, std::string& out) {
   out += "</table>\n";
 }
 
+// What the steps reported: a drill's copy and its run-id tag, the DNS name
+// it made, the address a switch moved to. Shown only when there is any.
+void writeOutputs(const RunRecord& record, std::string& out) {
+  const std::vector<detail::StepOutput> outputs = detail::stepOutputs(record);
+  if (outputs.empty()) {
+    return;
+  }
+  out +=
+      "<h2>Outputs</h2>\n<table class=\"outputs\">\n<tr><th>Step</th><th>Output</th>"
+      "<th>Value</th></tr>\n";
+  for (const detail::StepOutput& output : outputs) {
+    out += "<tr>" + cell(output.step) + cell(output.name) + cell(output.value) + "</tr>\n";
+  }
+  out += "</table>\n";
+}
+
 void writeObjectives(const RunRecord& record, std::string& out) {
   out += "<h2>Objectives</h2>\n";
   if (record.objectives.empty()) {
@@ -278,6 +294,7 @@ std::string renderHtml(const RunRecord& record) {
   writeHeader(record, out);
   out += "<h2>Timeline</h2>\n" + detail::renderTimeline(record);
   writeSteps(record, out);
+  writeOutputs(record, out);
   writeObjectives(record, out);
   writeDecisions(record, out);
   writeNotifications(record, out);

@@ -95,6 +95,16 @@ std::string renderText(const RunRecord& record) {
   }
   out += table(rows);
 
+  if (const auto outputs = detail::stepOutputs(record); !outputs.empty()) {
+    out += "\nOutputs:\n";
+    std::vector<Row> lines{Row{"STEP", "OUTPUT", "VALUE"}};
+    for (const detail::StepOutput& output : outputs) {
+      lines.push_back(
+          Row{terminalLine(output.step), terminalLine(output.name), terminalLine(output.value)});
+    }
+    out += table(lines);
+  }
+
   out += "\nObjectives:\n";
   if (record.objectives.empty()) {
     out += "  none set\n";
