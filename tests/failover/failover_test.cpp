@@ -104,6 +104,25 @@ std::string lastRun(const fs::path& state) {
   return list.empty() ? "" : std::string(list.back().at("run").as_string());
 }
 
+// Every file under `directory` that holds `secret`: journals, reports,
+// logs, state files.
+std::vector<std::string> filesHolding(const fs::path& directory, const std::string& secret) {
+  std::vector<std::string> found;
+  for (const auto& entry :
+       fs::recursive_directory_iterator(directory, fs::directory_options::skip_permission_denied)) {
+    if (!entry.is_regular_file() || entry.file_size() > 64 * 1024 * 1024) {
+      continue;
+    }
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    if (text.str().find(secret) != std::string::npos) {
+      found.push_back(entry.path().string());
+    }
+  }
+  return found;
+}
+
 bool inRecovery(const test_servers::PostgresServer& server) {
   return server.queryValue("SELECT pg_is_in_recovery()") == "t";
 }
@@ -208,6 +227,9 @@ TEST(FailoverTest, KilledPrimaryFailsOverWithTheRtoAndRpoTheClientSaw) {
   ASSERT_NE(fence, nullptr);
   EXPECT_EQ(field(*fence, "status"), "ok") << describe(run);
   agent.stop();
+  // The DNS key reached the dns plugin on every update, and appears in no
+  // journal, report, log or state file of the agent.
+  EXPECT_EQ(filesHolding(agent.directory(), site.dns().keySecret()), std::vector<std::string>{});
 
   // Failback: the old primary rejoins, catches up and takes over again, and
   // not one acknowledged write is lost.
@@ -279,6 +301,7 @@ TEST(FailoverTest, DrillPromotesAnIsolatedCopyAndCleansUp) {
   const std::vector<Event> run = runEvents(state, runId);
   EXPECT_EQ(drill.exitCode, 0) << drill.out << drill.err << describe(run);
   EXPECT_EQ(runFinishedOutcome(run), "done (cleanup ok)") << describe(run);
+  EXPECT_EQ(filesHolding(state, site.dns().keySecret()), std::vector<std::string>{});
   const std::size_t acknowledgedAtEnd = client.acknowledged().size();
   ASSERT_TRUE(eventually([&] { return client.acknowledged().size() > acknowledgedAtEnd; },
                          milliseconds(2'000)));
