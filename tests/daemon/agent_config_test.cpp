@@ -150,6 +150,39 @@ ewma_alpha = 2
   EXPECT_NE(text.find("[detector]"), std::string::npos) << text;
 }
 
+// The host's values for the watched runbooks' [vars], kept as text like a
+// runbook's own; plain values only.
+TEST(AgentConfigTest, VarsAreThisHostsRunbookValues) {
+  DiagnosticSink sink;
+  std::optional<AgentConfig> config = parse(R"(runbooks = ["a.toml"]
+[vars]
+primary_dsn = "host=db-1.example port=5432"
+dns_port = 53
+automatic_ok = true
+)",
+                                            sink);
+  ASSERT_TRUE(config) << errors(sink);
+  EXPECT_EQ(config->variables, (std::vector<std::pair<std::string, std::string>>{
+                                   {"primary_dsn", "host=db-1.example port=5432"},
+                                   {"dns_port", "53"},
+                                   {"automatic_ok", "true"}}));
+
+  DiagnosticSink bad;
+  EXPECT_FALSE(parse(R"(runbooks = ["a.toml"]
+[vars]
+key = "${secret:env:KEY}"
+2nd = "x"
+list = ["a"]
+)",
+                     bad));
+  const std::string text = errors(bad);
+  EXPECT_NE(text.find("agent.toml:3:7: error: [vars] key holds a reference"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("[vars] name '2nd' is not valid"), std::string::npos) << text;
+  EXPECT_NE(text.find("[vars] list must be a string, integer or boolean"), std::string::npos)
+      << text;
+}
+
 TEST(AgentConfigTest, RefusesPlaintextOffLoopbackAndEtcdWithoutEndpoints) {
   DiagnosticSink sink;
   EXPECT_FALSE(

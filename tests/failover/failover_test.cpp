@@ -40,11 +40,24 @@ using std::chrono::milliseconds;
 
 constexpr milliseconds kClientPause{20};
 
+// The agent config of the site's agent: the site's values for the runbook
+// in [vars], as an operator sets them on a host.
 std::string agentConfig(const Site& site) {
   const fs::path directory = site.directory() / "agent";
-  return "name = \"failover-test\"\nstate_dir = \"" + (directory / "state").string() +
-         "\"\nrunbooks = [\"" + site.failoverRunbook().string() + "\"]\ncontrol_socket = \"" +
-         (directory / "control.sock").string() + "\"\n";
+  std::string text = "name = \"failover-test\"\nstate_dir = \"" + (directory / "state").string() +
+                     "\"\nrunbooks = [\"" + site.failoverRunbook().string() +
+                     "\"]\ncontrol_socket = \"" + (directory / "control.sock").string() +
+                     "\"\n\n[vars]\n";
+  for (const auto& [name, value] : site.failoverVariables()) {
+    text += name + " = " + json::serialize(json::string(value)) + "\n";
+  }
+  return text;
+}
+
+std::vector<std::string> withArguments(std::vector<std::string> arguments,
+                                       const std::vector<std::string>& more) {
+  arguments.insert(arguments.end(), more.begin(), more.end());
+  return arguments;
 }
 
 // The value of objective `name` (rto/rpo) in a run's journal: its verdict and
@@ -165,6 +178,11 @@ TEST(FailoverTest, KilledPrimaryFailsOverWithTheRtoAndRpoTheClientSaw) {
   const std::string runId = field(*finished, "run_id");
   const std::vector<Event> run = runEvents(agent.statePath(), runId);
   EXPECT_EQ(field(*finished, "outcome"), "done") << describe(run) << agent.log();
+  // The agent's [vars] are recorded with the run, for resume and audit.
+  ASSERT_FALSE(run.empty());
+  const json::value& variables = run.front().data.at("variables");
+  ASSERT_TRUE(variables.is_object()) << json::serialize(variables);
+  EXPECT_EQ(json::value_to<std::string>(variables.at("primary_dsn")), site.primary().dsn());
 
   ASSERT_TRUE(client.waitForWriteAfter(killedAt, milliseconds(20'000)))
       << "no write through HAProxy succeeded after the failover";
@@ -238,8 +256,10 @@ TEST(FailoverTest, KilledPrimaryFailsOverWithTheRtoAndRpoTheClientSaw) {
   ASSERT_TRUE(eventually([&] { return again.acknowledged().size() >= 20; }, milliseconds(10'000)));
   const fs::path state = site.directory() / "failback-state";
   test_support::ProcessResult failback = test_support::runLifeboat(
-      {"run", site.failbackRunbook().string(), "--yes", "--state-dir", state.string()}, {},
-      site.agentEnvironment());
+      withArguments(
+          {"run", site.failbackRunbook().string(), "--yes", "--state-dir", state.string()},
+          varArguments(site.failbackVariables())),
+      {}, site.agentEnvironment());
   const std::vector<Event> back = runEvents(state, lastRun(state));
   EXPECT_EQ(failback.exitCode, 0) << failback.out << failback.err << describe(back);
   std::this_thread::sleep_for(milliseconds(500));
@@ -295,8 +315,9 @@ TEST(FailoverTest, DrillPromotesAnIsolatedCopyAndCleansUp) {
 
   const fs::path state = site.directory() / "drill-state";
   test_support::ProcessResult drill = test_support::runLifeboat(
-      {"drill", site.failoverRunbook().string(), "--state-dir", state.string()}, {},
-      site.agentEnvironment());
+      withArguments({"drill", site.failoverRunbook().string(), "--state-dir", state.string()},
+                    varArguments(site.failoverVariables())),
+      {}, site.agentEnvironment());
   const std::string runId = lastRun(state);
   const std::vector<Event> run = runEvents(state, runId);
   EXPECT_EQ(drill.exitCode, 0) << drill.out << drill.err << describe(run);

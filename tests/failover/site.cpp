@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <fstream>
-#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -42,19 +41,6 @@ std::string postgresDsn(const std::string& address, int port) {
 }
 
 }  // namespace
-
-std::string withVariables(std::string text, const std::map<std::string, std::string>& variables) {
-  for (const auto& [name, value] : variables) {
-    const std::regex line("^" + name + " = .*$", std::regex::multiline);
-    if (!std::regex_search(text, line)) {
-      ADD_FAILURE() << "the runbook has no variable " << name;
-      continue;
-    }
-    text = std::regex_replace(text, line, name + " = \"" + value + "\"",
-                              std::regex_constants::format_first_only);
-  }
-  return text;
-}
 
 Site::Site(bool withDrillReplica, const std::string& checkInterval) {
   // User postgres must reach the node directories below this one.
@@ -100,7 +86,7 @@ Site::Site(bool withDrillReplica, const std::string& checkInterval) {
   if (!dns_->running()) {
     return;
   }
-  writeRunbooks(checkInterval);
+  writeFailoverRunbook(checkInterval);
   ready_ = true;
 }
 
@@ -120,8 +106,8 @@ std::vector<std::pair<std::string, std::string>> Site::agentEnvironment() const 
   return {{"LIFEBOAT_DNS_KEY", dns_->keySecret()}};
 }
 
-std::map<std::string, std::string> Site::variables() const {
-  std::map<std::string, std::string> values = {
+std::map<std::string, std::string> Site::commonVariables() const {
+  return {
       {"primary_dsn", primary_->dsn()},
       {"primary_data_dir", primary_->dataDir().string()},
       {"standby_dsn", standby_->dsn()},
@@ -134,18 +120,38 @@ std::map<std::string, std::string> Site::variables() const {
       {"dns_key_name", dns_->keyName()},
       {"canary_state", canaryState().string()},
   };
+}
+
+std::map<std::string, std::string> Site::failoverVariables() const {
+  std::map<std::string, std::string> values = commonVariables();
+  values["drill_source_dsn"] = drillReplica_ ? drillReplica_->dsn() : postgresDsn("127.0.0.3", 1);
+  values["drill_parent_dir"] = drillParentDirectory();
+  values["drill_port"] = std::to_string(drillPort_);
+  values["drill_service_dsn"] = postgresDsn("127.0.0.1", haproxy_->frontendPort("orders_db_drill"));
   return values;
 }
 
-void Site::writeRunbooks(const std::string& checkInterval) const {
-  const fs::path runbooks = test_support::sourceDir() / "runbooks";
-  std::map<std::string, std::string> failover = variables();
-  failover["drill_source_dsn"] = drillReplica_ ? drillReplica_->dsn() : postgresDsn("127.0.0.3", 1);
-  failover["drill_parent_dir"] = drillParentDirectory();
-  failover["drill_port"] = std::to_string(drillPort_);
-  failover["drill_service_dsn"] =
-      postgresDsn("127.0.0.1", haproxy_->frontendPort("orders_db_drill"));
-  std::string text = withVariables(readText(runbooks / "postgres-failover.toml"), failover);
+std::map<std::string, std::string> Site::failbackVariables() const {
+  std::map<std::string, std::string> values = commonVariables();
+  values["standby_data_dir"] = standby_->dataDir().string();
+  return values;
+}
+
+std::filesystem::path Site::failbackRunbook() const {
+  return test_support::sourceDir() / "runbooks" / "postgres-failback.toml";
+}
+
+std::vector<std::string> varArguments(const std::map<std::string, std::string>& variables) {
+  std::vector<std::string> arguments;
+  for (const auto& [name, value] : variables) {
+    arguments.push_back("--var");
+    arguments.push_back(name + "=" + value);
+  }
+  return arguments;
+}
+
+void Site::writeFailoverRunbook(const std::string& checkInterval) const {
+  std::string text = readText(test_support::sourceDir() / "runbooks" / "postgres-failover.toml");
   const std::string checks = "interval = \"1s\"\ntimeout = \"1s\"";
   const std::size_t at = text.find(checks);
   if (at == std::string::npos) {
@@ -155,11 +161,6 @@ void Site::writeRunbooks(const std::string& checkInterval) const {
                  "interval = \"" + checkInterval + "\"\ntimeout = \"" + checkInterval + "\"");
   }
   writeText(failoverRunbook(), text);
-
-  std::map<std::string, std::string> failback = variables();
-  failback["standby_data_dir"] = standby_->dataDir().string();
-  writeText(failbackRunbook(),
-            withVariables(readText(runbooks / "postgres-failback.toml"), failback));
 }
 
 void Site::startCanaryWriter() {

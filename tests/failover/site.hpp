@@ -5,8 +5,8 @@
 // orders_db: primary ready, standby in maintenance; backend orders_db_drill
 // with one server "copy" in maintenance); BIND9 serving db.example.test with
 // orders -> 127.0.0.1 and a TSIG key for updates; the canary writer writing
-// through HAProxy every 100 ms; and runbooks/postgres-failover.toml and
-// postgres-failback.toml with their [vars] pointed at all of this.
+// through HAProxy every 100 ms. The runbooks are the shipped ones; their
+// [vars] point at this site through the agent config's [vars] or --var.
 
 #include <sys/types.h>
 
@@ -48,8 +48,13 @@ class Site {
   std::string drillParentDirectory() const;
   int drillPort() const { return drillPort_; }
   std::filesystem::path canaryState() const { return directory() / "canary.json"; }
+  // runbooks/postgres-failover.toml with the trigger's interval (and only
+  // that) changed, and runbooks/postgres-failback.toml as shipped.
   std::filesystem::path failoverRunbook() const { return directory() / "postgres-failover.toml"; }
-  std::filesystem::path failbackRunbook() const { return directory() / "postgres-failback.toml"; }
+  std::filesystem::path failbackRunbook() const;
+  // Their [vars] for this site.
+  std::map<std::string, std::string> failoverVariables() const;
+  std::map<std::string, std::string> failbackVariables() const;
   // The agent's environment: the DNS key the runbooks read.
   std::vector<std::pair<std::string, std::string>> agentEnvironment() const;
 
@@ -60,8 +65,8 @@ class Site {
   std::string canaryLog() const;
 
  private:
-  std::map<std::string, std::string> variables() const;
-  void writeRunbooks(const std::string& checkInterval) const;
+  std::map<std::string, std::string> commonVariables() const;
+  void writeFailoverRunbook(const std::string& checkInterval) const;
 
   test_support::TempDir temp_;
   std::unique_ptr<test_servers::PostgresServer> primary_;
@@ -74,8 +79,7 @@ class Site {
   bool ready_ = false;
 };
 
-// `text` (a runbook) with the values of its [vars] entries named in
-// `variables` replaced; every name must be present.
-std::string withVariables(std::string text, const std::map<std::string, std::string>& variables);
+// `--var NAME=VALUE` for each of `variables`.
+std::vector<std::string> varArguments(const std::map<std::string, std::string>& variables);
 
 }  // namespace lifeboat::failover_test

@@ -32,6 +32,39 @@ std::vector<fs::path> paths(const fs::path& base, const std::vector<std::string>
   return out;
 }
 
+// [vars]: NAME = string, integer or boolean (kept as text, like a runbook's
+// [vars]). A value may not hold a reference: it is a plain site value.
+void readVariables(const Node& table, std::vector<std::pair<std::string, std::string>>& variables,
+                   DiagnosticSink& sink) {
+  for (const auto& [name, value] : table.members) {
+    bool valid = !name.empty() && !(name[0] >= '0' && name[0] <= '9');
+    for (char c : name) {
+      valid = valid && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                        (c >= '0' && c <= '9') || c == '_');
+    }
+    if (!valid) {
+      sink.error(value.where, "[vars] name " + inQuotes(name) + " is not valid",
+                 "use letters, digits and '_', not starting with a digit");
+      continue;
+    }
+    if (value.isString()) {
+      if (value.text.find("${") != std::string::npos) {
+        sink.error(value.where, "[vars] " + name + " holds a reference",
+                   "agent variables are plain values; put secrets in the runbook as "
+                   "${secret:env:NAME}");
+        continue;
+      }
+      variables.emplace_back(name, value.text);
+    } else if (value.kind == Node::Kind::integer) {
+      variables.emplace_back(name, std::to_string(value.integer));
+    } else if (value.kind == Node::Kind::boolean) {
+      variables.emplace_back(name, value.boolean ? "true" : "false");
+    } else {
+      sink.error(value.where, "[vars] " + name + " must be a string, integer or boolean");
+    }
+  }
+}
+
 void readLock(const Node& table, const fs::path& base, LockConfig& lock, DiagnosticSink& sink) {
   TableReader reader(table, "[lock]",
                      {"backend", "endpoints", "ca_file", "cert_file", "key_file", "ttl", "prefix"},
@@ -218,7 +251,7 @@ std::optional<AgentConfig> parseAgentConfig(std::string_view text, const fs::pat
   TableReader reader(
       *document, "the agent config",
       {"name", "state_dir", "runbooks", "plugin_dirs", "coordinator", "control_socket",
-       "approval_timeout", "lock", "listen", "confirm", "failover_budget", "detector"},
+       "approval_timeout", "lock", "listen", "confirm", "failover_budget", "detector", "vars"},
       sink);
   config.name = reader.string("name").value_or(hostName());
   if (config.name.empty()) {
@@ -274,6 +307,9 @@ std::optional<AgentConfig> parseAgentConfig(std::string_view text, const fs::pat
   }
   if (const Node* detector = reader.table("detector")) {
     readDetector(*detector, config.detector, sink);
+  }
+  if (const Node* variables = reader.table("vars")) {
+    readVariables(*variables, config.variables, sink);
   }
   config.lock.etcd.holder = config.name;
   if (sink.hasErrors()) {

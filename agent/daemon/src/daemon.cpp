@@ -556,8 +556,9 @@ class Daemon {
       if (existing != services_.end()) {
         std::shared_ptr<Service> service = existing->second;
         service->removeWhenIdle = false;
-        if (service->runbook->book.sha256 == watched->book.sha256) {
-          service->runbook = watched;  // same text: keep the trigger states
+        if (service->runbook->book.sha256 == watched->book.sha256 &&
+            service->runbook->variables == watched->variables) {
+          service->runbook = watched;  // same text and values: keep the trigger states
           rebuildBudgetIfChanged(*service);
         } else if (service->phase == Phase::idle) {
           replaceRunbook(*service, watched);
@@ -1246,6 +1247,7 @@ class Daemon {
       };
       engine::RunRequest request;
       request.runbook = &watched->book;
+      request.commandLineVariables = watched->variables;
       request.mode = runbook::Mode::real;
       request.outageStart = pending.outageStart;
       request.outageStartSource = pending.manual ? "manual" : "trigger";

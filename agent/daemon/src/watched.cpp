@@ -108,6 +108,7 @@ Result<std::vector<std::shared_ptr<const WatchedRunbook>>> loadWatchedRunbooks(
   for (const std::filesystem::path& file : *files) {
     runbook::LoadOptions options;
     options.describePlugin = [&catalog](std::string_view name) { return catalog.describe(name); };
+    options.variables = config.variables;
     DiagnosticSink sink;
     std::optional<runbook::Runbook> book;
     Result<std::string> text = runbook::readInputFile(file, options.limits);
@@ -137,6 +138,7 @@ Result<std::vector<std::shared_ptr<const WatchedRunbook>>> loadWatchedRunbooks(
     }
     auto watched = std::make_shared<WatchedRunbook>();
     watched->file = file;
+    watched->variables = config.variables;
     std::map<std::string, std::string> secrets;
     Result<Redactor> redactor = runbook::resolveAllSecrets(*book, {}, &secrets);
     if (!redactor) {

@@ -26,6 +26,9 @@ struct WatchedRunbook {
   // like the triggers themselves (a run expands `book`'s own at run time).
   std::map<std::string, runbook::Target, std::less<>> probeTargets;
   Redactor redactor;
+  // The agent config's [vars], applied to `book` like --var and recorded
+  // with each run.
+  std::vector<std::pair<std::string, std::string>> variables;
 };
 
 // Loads every runbook the config names. All problems at once: one Error whose

@@ -69,6 +69,10 @@ struct AgentConfig {
   ConfirmConfig confirm;
   watch::DetectorOptions detector;
   watch::FailoverBudgetOptions budget;
+  // [vars]: this host's values for the watched runbooks' variables, applied
+  // like `--var NAME=VALUE` to every runbook that defines the name, and
+  // recorded with each run (so `resume` loads the runbook the same way).
+  std::vector<std::pair<std::string, std::string>> variables;
 };
 
 // Parses `text` read from `path` (relative paths in it are resolved against
