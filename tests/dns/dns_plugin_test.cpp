@@ -10,6 +10,7 @@
 
 #include "bind_server.hpp"
 #include "lifeboat/common/plugin_protocol.hpp"
+#include "lifeboat/test_support/plugin_answer.hpp"
 #include "lifeboat/test_support/run_process.hpp"
 #include "lifeboat/test_support/temp_dir.hpp"
 
@@ -26,21 +27,7 @@ using Answers = std::vector<std::string>;
 // A well-formed secret that is not the server's (32 bytes of 'A's).
 constexpr const char* kWrongSecret = "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE=";
 
-struct Answer {
-  test_support::ProcessResult process;
-  json::object final;
-
-  bool ok() const { return final.contains("ok") && final.at("ok") == true; }
-  std::string error() const {
-    const json::value* error = final.if_contains("error");
-    return error != nullptr && error->is_string() ? std::string(error->get_string()) : "";
-  }
-  std::string hint() const {
-    const json::value* hint = final.if_contains("hint");
-    return hint != nullptr && hint->is_string() ? std::string(hint->get_string()) : "";
-  }
-  const json::value& output(std::string_view name) const { return final.at("outputs").at(name); }
-};
+using Answer = test_support::PluginAnswer;
 
 class DnsPluginTest : public ::testing::Test {
  protected:
@@ -64,16 +51,7 @@ class DnsPluginTest : public ::testing::Test {
             {"plugin", "dns"}};
   }
 
-  Answer send(const json::object& request) {
-    Answer answer;
-    answer.process = test_support::runProcess({plugin_}, json::serialize(request));
-    boost::system::error_code error;
-    json::value value = json::parse(answer.process.lastLine(), error);
-    if (!error && value.is_object()) {
-      answer.final = value.get_object();
-    }
-    return answer;
-  }
+  Answer send(const json::object& request) { return test_support::askPlugin(plugin_, request); }
 
   Answer act(std::string_view op, std::string_view action, const json::object& params,
              const json::object& on) {

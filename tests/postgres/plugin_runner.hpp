@@ -8,7 +8,7 @@
 #include <boost/json.hpp>
 #include <string>
 
-#include "lifeboat/test_support/run_process.hpp"
+#include "lifeboat/test_support/plugin_answer.hpp"
 #include "postgres_server.hpp"
 
 namespace lifeboat::test_servers {
@@ -17,30 +17,7 @@ namespace lifeboat::test_servers {
 // is never checked, only handed around, which is what the secret test needs.
 inline constexpr const char* kTestPassword = "Lb-pg-S3cret-q7Zx";
 
-struct PluginAnswer {
-  test_support::ProcessResult process;
-  boost::json::object final;  // the last stdout line; empty when not an object
-
-  bool ok() const { return final.contains("ok") && final.at("ok") == true; }
-  std::string text(std::string_view member) const {
-    const boost::json::value* value = final.if_contains(member);
-    return value != nullptr && value->is_string() ? std::string(value->get_string()) : "";
-  }
-  std::string error() const { return text("error"); }
-  std::string hint() const { return text("hint"); }
-  const boost::json::value& output(std::string_view name) const {
-    return final.at("outputs").at(name);
-  }
-  std::string outputText(std::string_view name) const {
-    const boost::json::value& value = output(name);
-    return value.is_string() ? std::string(value.get_string()) : boost::json::serialize(value);
-  }
-  double rpoSeconds() const {
-    return final.at("measurements").at("rpo_seconds").to_number<double>();
-  }
-  // For assertion messages.
-  std::string dump() const { return process.out + process.err; }
-};
+using test_support::PluginAnswer;
 
 inline std::string pluginPath() {
   return (test_support::binaryDir() / "lib/lifeboat/plugins/postgres").string();
@@ -66,13 +43,7 @@ inline PluginAnswer runPlugin(std::string_view op, std::string_view action,
       {"target", target},
       {"params", params},
       {"context", {{"run", run}, {"step", "s"}, {"drill", false}, {"fencing_token", 7}}}};
-  PluginAnswer answer;
-  answer.process = test_support::runProcess({pluginPath()}, boost::json::serialize(request));
-  boost::system::error_code code;
-  boost::json::value last = boost::json::parse(answer.process.lastLine(), code);
-  if (!code && last.is_object()) {
-    answer.final = last.get_object();
-  }
+  PluginAnswer answer = test_support::askPlugin(pluginPath(), request);
   EXPECT_EQ(answer.process.out.find(kTestPassword), std::string::npos)
       << action << " printed the password on stdout";
   EXPECT_EQ(answer.process.err.find(kTestPassword), std::string::npos)
