@@ -12,22 +12,33 @@
 namespace lifeboat::test_support {
 namespace {
 
-bool canBind(const std::string& address, int port, int type) {
-  const int fd = ::socket(AF_INET, type | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    return false;
-  }
+sockaddr_in ipv4(const std::string& address, int port) {
   sockaddr_in socketAddress{};
   socketAddress.sin_family = AF_INET;
   socketAddress.sin_port = htons(static_cast<std::uint16_t>(port));
   if (::inet_pton(AF_INET, address.c_str(), &socketAddress.sin_addr) != 1) {
-    ::close(fd);
     throw std::invalid_argument("not an IPv4 address: " + address);
   }
-  const bool bound =
-      ::bind(fd, reinterpret_cast<sockaddr*>(&socketAddress), sizeof(socketAddress)) == 0;
+  return socketAddress;
+}
+
+// bind(2) or connect(2) a fresh socket of `type` to address:port; whether it
+// worked.
+template <class Call>
+bool tryOn(const std::string& address, int port, int type, Call call) {
+  const sockaddr_in socketAddress = ipv4(address, port);
+  const int fd = ::socket(AF_INET, type | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    return false;
+  }
+  const bool worked =
+      call(fd, reinterpret_cast<const sockaddr*>(&socketAddress), sizeof(socketAddress)) == 0;
   ::close(fd);
-  return bound;
+  return worked;
+}
+
+bool canBind(const std::string& address, int port, int type) {
+  return tryOn(address, port, type, ::bind);
 }
 
 }  // namespace
@@ -37,21 +48,7 @@ bool portFree(const std::string& address, int port, bool udp) {
 }
 
 bool acceptsConnections(const std::string& address, int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    return false;
-  }
-  sockaddr_in socketAddress{};
-  socketAddress.sin_family = AF_INET;
-  socketAddress.sin_port = htons(static_cast<std::uint16_t>(port));
-  if (::inet_pton(AF_INET, address.c_str(), &socketAddress.sin_addr) != 1) {
-    ::close(fd);
-    throw std::invalid_argument("not an IPv4 address: " + address);
-  }
-  const bool connected =
-      ::connect(fd, reinterpret_cast<sockaddr*>(&socketAddress), sizeof(socketAddress)) == 0;
-  ::close(fd);
-  return connected;
+  return tryOn(address, port, SOCK_STREAM, ::connect);
 }
 
 int freePorts(int count, const std::vector<std::string>& addresses, bool udp) {
