@@ -477,5 +477,34 @@ TEST_F(DaemonTest, ASecondObserverThatSeesTheServiceHealthyHoldsTheFailover) {
   EXPECT_EQ(lines(dir() / "failovers").size(), 1u);
 }
 
+// A second observer whose own check is broken cannot judge: it answers 503,
+// which counts as no answer (when_unreachable = "hold"), never as "I see the
+// outage too".
+TEST_F(DaemonTest, ASecondObserverWithABrokenCheckDoesNotConfirm) {
+  const fs::path other = dir() / "b";
+  fs::create_directories(other);
+  RunbookSpec broken;
+  broken.checkProgram = (other / "missing-check").string();
+  writeFile(other / "rb.toml", runbookText(other, broken));
+  WatchAgent observer(other / "agent",
+                      agentConfig(other, "[listen]\naddress = \"127.0.0.1:0\"\ntls = false\n"));
+  ASSERT_TRUE(observer.running());
+  const json::object status = observer.status();
+  ASSERT_TRUE(status.contains("listen_port")) << json::serialize(status);
+  const std::string peer = "http://127.0.0.1:" + json::serialize(status.at("listen_port"));
+
+  auto agent = start({}, "[confirm]\npeers = [\"" + peer + "\"]\ntimeout = \"2s\"\n");
+  ASSERT_TRUE(agent->running());
+  fs::remove(up());
+  std::optional<Event> skipped =
+      agent->waitForEvent(event_type::kFailoverSkipped, milliseconds(10'000));
+  ASSERT_TRUE(skipped) << agent->log();
+  EXPECT_EQ(field(*skipped, "reason"), "not_confirmed");
+  EXPECT_NE(field(*skipped, "detail").find("broken"), std::string::npos)
+      << field(*skipped, "detail");
+  std::this_thread::sleep_for(milliseconds(300));
+  EXPECT_FALSE(fs::exists(dir() / "failovers"));
+}
+
 }  // namespace
 }  // namespace lifeboat::daemon

@@ -1758,11 +1758,22 @@ class Daemon {
       asio::post(workers_, [name, triggers, names, reply, agent = config_.name,
                             context = probeContext(found->second->runbook)] {
         bool healthy = true;
+        std::size_t judged = 0;
         std::string detail;
         for (std::size_t index = 0; index < triggers.size(); ++index) {
           watch::CheckResult result = watch::runProbe(triggers[index], context, names[index]);
-          healthy = healthy && result.healthy;
-          detail += (detail.empty() ? "" : "; ") + names[index] + ": " + result.detail;
+          // A broken check cannot confirm an outage (nor deny one).
+          detail += (detail.empty() ? "" : "; ") + names[index] +
+                    (result.broken ? ": broken check: " : ": ") + result.detail;
+          if (!result.broken) {
+            ++judged;
+            healthy = healthy && result.healthy;
+          }
+        }
+        if (judged == 0) {
+          reply(errorResponse(503, "cannot judge service " + name +
+                                       ": every check of this agent is broken (" + detail + ")"));
+          return;
         }
         reply(jsonResponse(
             200, {{"service", name}, {"agent", agent}, {"healthy", healthy}, {"detail", detail}}));
