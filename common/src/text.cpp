@@ -78,4 +78,23 @@ std::string inQuotes(std::string_view text) {
   return "'" + std::string(text) + "'";
 }
 
+std::string quotedSafely(std::string_view text, std::size_t maxBytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (char c : text.substr(0, maxBytes)) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte >= 0x7f) {
+      out += "\\x";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0x0f];
+    } else {
+      out += c;
+    }
+  }
+  if (text.size() > maxBytes) {
+    out += "...";
+  }
+  return inQuotes(out);
+}
+
 }  // namespace lifeboat

@@ -24,6 +24,13 @@ TEST(ClosestMatch, SuggestsPlausibleTyposOnly) {
   EXPECT_FALSE(closestMatch("x", kKeys).has_value());
 }
 
+TEST(QuotedSafely, ShowsControlBytesAndCutsLongValues) {
+  EXPECT_EQ(quotedSafely("db-1"), "'db-1'");
+  EXPECT_EQ(quotedSafely("a\nupdate delete x"), "'a\\x0aupdate delete x'");
+  EXPECT_EQ(quotedSafely("\xc3\xa9\x7f"), "'\\xc3\\xa9\\x7f'");
+  EXPECT_EQ(quotedSafely(std::string(100, 'x'), 4), "'xxxx...'");
+}
+
 TEST(GlobMatch, MatchesRegionPatterns) {
   EXPECT_TRUE(globMatch("eu-*", "eu-west-1"));
   EXPECT_TRUE(globMatch("eu-*", "eu-"));

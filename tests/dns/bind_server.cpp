@@ -14,6 +14,7 @@
 #include <sstream>
 #include <thread>
 
+#include "lifeboat/test_support/files.hpp"
 #include "lifeboat/test_support/ports.hpp"
 #include "lifeboat/test_support/run_process.hpp"
 
@@ -62,14 +63,6 @@ std::string randomSecret() {
   return base64(bytes);
 }
 
-std::string tail(const fs::path& file) {
-  std::ifstream in(file);
-  std::stringstream text;
-  text << in.rdbuf();
-  const std::string all = text.str();
-  return all.size() > 3000 ? all.substr(all.size() - 3000) : all;
-}
-
 std::string quoted(const fs::path& path) {
   return "\"" + path.string() + "\"";
 }
@@ -91,7 +84,8 @@ BindServer::BindServer(const fs::path& directory, std::string zone, std::vector<
       return;
     }
   }
-  ADD_FAILURE() << "named did not start; its log (" << log_ << "):\n" << tail(log_);
+  ADD_FAILURE() << "named did not start; its log (" << log_ << "):\n"
+                << test_support::fileTail(log_);
 }
 
 bool BindServer::start(int attempt) {

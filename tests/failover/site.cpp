@@ -11,6 +11,7 @@
 #include <sstream>
 #include <thread>
 
+#include "lifeboat/test_support/files.hpp"
 #include "lifeboat/test_support/ports.hpp"
 #include "lifeboat/test_support/run_process.hpp"
 
@@ -23,13 +24,6 @@ using test_servers::HaproxyServer;
 using test_servers::PostgresServer;
 
 namespace {
-
-std::string readText(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 void writeText(const fs::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::trunc);
@@ -151,7 +145,8 @@ std::vector<std::string> varArguments(const std::map<std::string, std::string>& 
 }
 
 void Site::writeFailoverRunbook(const std::string& checkInterval) const {
-  std::string text = readText(test_support::sourceDir() / "runbooks" / "postgres-failover.toml");
+  std::string text =
+      test_support::readText(test_support::sourceDir() / "runbooks" / "postgres-failover.toml");
   const std::string checks = "interval = \"1s\"\ntimeout = \"1s\"";
   const std::size_t at = text.find(checks);
   if (at == std::string::npos) {
@@ -187,7 +182,7 @@ void Site::stopCanaryWriter() {
 }
 
 std::string Site::canaryLog() const {
-  return readText(directory() / "canary.log");
+  return test_support::readText(directory() / "canary.log");
 }
 
 }  // namespace lifeboat::failover_test

@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "lifeboat/test_support/files.hpp"
 #include "lifeboat/test_support/ports.hpp"
 #include "lifeboat/test_support/run_process.hpp"
 
@@ -25,14 +26,6 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 constexpr const char* kHaproxy = "/usr/sbin/haproxy";
-
-std::string tail(const fs::path& file) {
-  std::ifstream in(file);
-  std::stringstream text;
-  text << in.rdbuf();
-  const std::string all = text.str();
-  return all.size() > 3000 ? all.substr(all.size() - 3000) : all;
-}
 
 // Waits up to `timeout` for `pid` to exit; true when it did (and was reaped).
 bool reapWithin(pid_t pid, std::chrono::milliseconds timeout) {
@@ -63,7 +56,8 @@ HaproxyServer::HaproxyServer(const fs::path& directory, HaproxyConfig config)
       return;
     }
   }
-  ADD_FAILURE() << "HAProxy did not start; its log (" << log_ << "):\n" << tail(log_);
+  ADD_FAILURE() << "HAProxy did not start; its log (" << log_ << "):\n"
+                << test_support::fileTail(log_);
 }
 
 bool HaproxyServer::start(int attempt) {

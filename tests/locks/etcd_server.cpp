@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "lifeboat/http/client.hpp"
+#include "lifeboat/test_support/files.hpp"
 #include "lifeboat/test_support/run_process.hpp"
 
 namespace lifeboat::locks::fixtures {
@@ -53,14 +54,6 @@ std::pair<int, int> freePorts() {
   }
 }
 
-std::string tail(const fs::path& file) {
-  std::ifstream in(file);
-  std::stringstream text;
-  text << in.rdbuf();
-  const std::string all = text.str();
-  return all.size() > 2000 ? all.substr(all.size() - 2000) : all;
-}
-
 }  // namespace
 
 EtcdServer::EtcdServer(const fs::path& directory) {
@@ -69,7 +62,8 @@ EtcdServer::EtcdServer(const fs::path& directory) {
       return;
     }
   }
-  ADD_FAILURE() << "etcd did not start; its log (" << log_ << "):\n" << tail(log_);
+  ADD_FAILURE() << "etcd did not start; its log (" << log_ << "):\n"
+                << test_support::fileTail(log_, 2000);
 }
 
 bool EtcdServer::start(const fs::path& directory, int attempt) {

@@ -16,6 +16,7 @@
 #include <sstream>
 #include <thread>
 
+#include "lifeboat/test_support/files.hpp"
 #include "lifeboat/test_support/ports.hpp"
 #include "lifeboat/test_support/run_process.hpp"
 
@@ -70,14 +71,6 @@ bool prepareNodeDirectory(const fs::path& dir) {
   }
   fs::permissions(dir.parent_path(), fs::perms::others_exec, fs::perm_options::add, code);
   return giveToPostgres(dir);
-}
-
-std::string tail(const fs::path& file) {
-  std::ifstream in(file);
-  std::stringstream text;
-  text << in.rdbuf();
-  const std::string all = text.str();
-  return all.size() > 3000 ? all.substr(all.size() - 3000) : all;
 }
 
 bool portRefuses(const std::string& address, int port) {
@@ -204,7 +197,7 @@ std::unique_ptr<PostgresServer> PostgresServer::standbyOf(const PostgresServer& 
   if (!primary.waitForStreaming(slotName)) {
     ADD_FAILURE() << "standby " << server->dsn() << " does not stream from " << primary.dsn()
                   << "; its log:\n"
-                  << tail(server->logFile_);
+                  << test_support::fileTail(server->logFile_);
     return nullptr;
   }
   return server;
@@ -226,7 +219,7 @@ bool PostgresServer::startOnFreePort() {
     if (started.exitCode == 0) {
       return true;
     }
-    const std::string log = tail(logFile_);
+    const std::string log = test_support::fileTail(logFile_);
     if (log.find("could not bind") == std::string::npos &&
         log.find("could not create any TCP/IP sockets") == std::string::npos) {
       ADD_FAILURE() << "PostgreSQL in " << dataDir_ << " did not start: " << started.err
@@ -236,7 +229,7 @@ bool PostgresServer::startOnFreePort() {
     }
   }
   ADD_FAILURE() << "PostgreSQL in " << dataDir_ << " found no free port; its log:\n"
-                << tail(logFile_);
+                << test_support::fileTail(logFile_);
   return false;
 }
 
@@ -261,7 +254,7 @@ bool PostgresServer::start() {
   if (started.exitCode != 0) {
     ADD_FAILURE() << "PostgreSQL in " << dataDir_ << " did not start: " << started.err
                   << "\nits log:\n"
-                  << tail(logFile_);
+                  << test_support::fileTail(logFile_);
     return false;
   }
   return true;

@@ -22,26 +22,6 @@ std::string lower(std::string_view text) {
   return out;
 }
 
-// Quotes a value for a message, control characters shown as \xNN.
-std::string shown(std::string_view text) {
-  std::string out;
-  for (char c : text.substr(0, 80)) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte >= 0x7f) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[byte >> 4];
-      out += kHex[byte & 0x0f];
-    } else {
-      out += c;
-    }
-  }
-  if (text.size() > 80) {
-    out += "...";
-  }
-  return inQuotes(out);
-}
-
 const boost::json::string* stringMember(const boost::json::object& from, std::string_view key) {
   const boost::json::value* value = from.if_contains(key);
   return value != nullptr && value->is_string() ? &value->get_string() : nullptr;
@@ -118,7 +98,7 @@ Result<std::string> qualify(std::string_view name, std::string_view zone) {
     return std::string(zone);
   }
   if (!isHostName(name)) {
-    return Error{"record name " + shown(name) + " is not a domain name",
+    return Error{"record name " + quotedSafely(name) + " is not a domain name",
                  "use letters, digits, '-' and '_' in dot-separated labels"};
   }
   const std::string canonical = lower(name);
@@ -127,28 +107,28 @@ Result<std::string> qualify(std::string_view name, std::string_view zone) {
   const std::string suffix = "." + std::string(zone);
   const bool inside = bare == zone || (bare.size() > suffix.size() && bare.ends_with(suffix));
   if (absolute && !inside) {
-    return Error{"record name " + shown(name) + " is not inside zone " + inQuotes(zone),
+    return Error{"record name " + quotedSafely(name) + " is not inside zone " + inQuotes(zone),
                  "give a name relative to the zone, or a fully qualified name ending in ." +
                      std::string(zone) + "."};
   }
   std::string full = inside ? bare : bare + suffix;
   if (full.size() > kMaxNameLength) {
-    return Error{
-        "record name " + shown(name) + " is longer than 253 characters in zone " + inQuotes(zone),
-        ""};
+    return Error{"record name " + quotedSafely(name) + " is longer than 253 characters in zone " +
+                     inQuotes(zone),
+                 ""};
   }
   return full;
 }
 
 std::string valueProblem(std::string_view type, std::string_view value) {
   if (type == "A") {
-    return isIpv4(value) ? "" : "is " + shown(value) + ", not an IPv4 address";
+    return isIpv4(value) ? "" : "is " + quotedSafely(value) + ", not an IPv4 address";
   }
   if (type == "AAAA") {
-    return isIpv6(value) ? "" : "is " + shown(value) + ", not an IPv6 address";
+    return isIpv6(value) ? "" : "is " + quotedSafely(value) + ", not an IPv6 address";
   }
   if (type == "CNAME") {
-    return isHostName(value) ? "" : "is " + shown(value) + ", not a host name";
+    return isHostName(value) ? "" : "is " + quotedSafely(value) + ", not a host name";
   }
   if (type == "TXT") {
     if (value.size() > kMaxTxtLength) {
@@ -157,7 +137,7 @@ std::string valueProblem(std::string_view type, std::string_view value) {
     for (char c : value) {
       const auto byte = static_cast<unsigned char>(c);
       if (byte < 0x20 || byte >= 0x7f || c == '"' || c == '\\') {
-        return "is " + shown(value) +
+        return "is " + quotedSafely(value) +
                ", but TXT values here are printable ASCII without quotes or backslashes";
       }
     }
@@ -175,16 +155,16 @@ std::optional<Error> checkRequestValues(const boost::json::object& target,
   };
   if (const auto* server = stringMember(target, "server");
       server != nullptr && !isIpv4(*server) && !isIpv6(*server)) {
-    add("target 'server' is " + shown(*server) + ", not an IPv4 or IPv6 address");
+    add("target 'server' is " + quotedSafely(*server) + ", not an IPv4 or IPv6 address");
   }
   const auto* zone = stringMember(target, "zone");
   const bool zoneValid = zone != nullptr && isHostName(*zone);
   if (zone != nullptr && !zoneValid) {
-    add("target 'zone' is " + shown(*zone) + ", not a domain name");
+    add("target 'zone' is " + quotedSafely(*zone) + ", not a domain name");
   }
   if (const auto* keyName = stringMember(target, "key_name");
       keyName != nullptr && !isHostName(*keyName)) {
-    add("target 'key_name' is " + shown(*keyName) + ", not a key name (a domain name)");
+    add("target 'key_name' is " + quotedSafely(*keyName) + ", not a key name (a domain name)");
   }
   if (const auto* secret = stringMember(target, "key_secret");
       secret != nullptr && !isBase64(*secret)) {

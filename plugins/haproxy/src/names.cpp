@@ -11,26 +11,6 @@ namespace {
 
 constexpr std::size_t kMaxNameLength = 128;
 
-// Quotes a value for a message without letting control characters through.
-std::string shown(std::string_view text) {
-  std::string out;
-  for (char c : text.substr(0, 64)) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte == 0x7f) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[byte >> 4];
-      out += kHex[byte & 0x0f];
-    } else {
-      out += c;
-    }
-  }
-  if (text.size() > 64) {
-    out += "...";
-  }
-  return inQuotes(out);
-}
-
 }  // namespace
 
 bool isValidName(std::string_view name) {
@@ -68,7 +48,8 @@ std::optional<Error> checkCommandArguments(const boost::json::object& target,
                              std::string_view key) {
     const boost::json::value* value = from.if_contains(key);
     if (value != nullptr && value->is_string() && !isValidName(value->get_string())) {
-      add(std::string(where) + " '" + std::string(key) + "' is " + shown(value->get_string()) +
+      add(std::string(where) + " '" + std::string(key) + "' is " +
+          quotedSafely(value->get_string()) +
           ", not an HAProxy name ([A-Za-z0-9_.:-]+, at most 128 characters)");
     }
   };
@@ -78,7 +59,7 @@ std::optional<Error> checkCommandArguments(const boost::json::object& target,
   checkName(params, "param", "active");
   if (const boost::json::value* address = params.if_contains("address");
       address != nullptr && address->is_string() && !isIpAddress(address->get_string())) {
-    add("param 'address' is " + shown(address->get_string()) +
+    add("param 'address' is " + quotedSafely(address->get_string()) +
         ", not an IPv4 or IPv6 address in numeric form");
   }
   if (problems.empty()) {

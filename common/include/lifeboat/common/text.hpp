@@ -26,4 +26,9 @@ bool globMatch(std::string_view pattern, std::string_view text);
 // Quotes `text` for a message: 'text'.
 std::string inQuotes(std::string_view text);
 
+// Quotes untrusted `text` for a message: at most `maxBytes` of it (then
+// "..."), control characters and bytes outside printable ASCII shown as
+// \xNN, so that a refused value can neither hide nor forge a line.
+std::string quotedSafely(std::string_view text, std::size_t maxBytes = 80);
+
 }  // namespace lifeboat
