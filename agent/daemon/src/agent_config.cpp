@@ -37,31 +37,23 @@ std::vector<fs::path> paths(const fs::path& base, const std::vector<std::string>
 void readVariables(const Node& table, std::vector<std::pair<std::string, std::string>>& variables,
                    DiagnosticSink& sink) {
   for (const auto& [name, value] : table.members) {
-    bool valid = !name.empty() && !(name[0] >= '0' && name[0] <= '9');
-    for (char c : name) {
-      valid = valid && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                        (c >= '0' && c <= '9') || c == '_');
-    }
-    if (!valid) {
+    if (!runbook::isVariableName(name)) {
       sink.error(value.where, "[vars] name " + inQuotes(name) + " is not valid",
                  "use letters, digits and '_', not starting with a digit");
       continue;
     }
-    if (value.isString()) {
-      if (value.text.find("${") != std::string::npos) {
-        sink.error(value.where, "[vars] " + name + " holds a reference",
-                   "agent variables are plain values; put secrets in the runbook as "
-                   "${secret:env:NAME}");
-        continue;
-      }
-      variables.emplace_back(name, value.text);
-    } else if (value.kind == Node::Kind::integer) {
-      variables.emplace_back(name, std::to_string(value.integer));
-    } else if (value.kind == Node::Kind::boolean) {
-      variables.emplace_back(name, value.boolean ? "true" : "false");
-    } else {
+    std::optional<std::string> text = runbook::variableText(value);
+    if (!text) {
       sink.error(value.where, "[vars] " + name + " must be a string, integer or boolean");
+      continue;
     }
+    if (text->find("${") != std::string::npos) {
+      sink.error(value.where, "[vars] " + name + " holds a reference",
+                 "agent variables are plain values; put secrets in the runbook as "
+                 "${secret:env:NAME}");
+      continue;
+    }
+    variables.emplace_back(name, std::move(*text));
   }
 }
 

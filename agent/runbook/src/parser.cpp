@@ -165,31 +165,22 @@ void parseVariables(const Node& root, ParsedRunbook& parsed, DiagnosticSink& sin
     return;
   }
   for (const auto& [name, value] : table->members) {
-    bool valid = !name.empty() && !(name[0] >= '0' && name[0] <= '9');
-    for (char c : name) {
-      valid = valid && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                        (c >= '0' && c <= '9') || c == '_');
-    }
-    if (!valid) {
+    if (!isVariableName(name)) {
       sink.error(value.where, "variable name " + inQuotes(name) + " is not valid",
                  "use letters, digits and '_', not starting with a digit");
       continue;
     }
-    std::string text;
-    if (value.isString()) {
-      text = value.text;
-      parsed.strings.push_back({StringSite::Owner::variable, 0, value.where, text});
-    } else if (value.kind == Node::Kind::integer) {
-      text = std::to_string(value.integer);
-    } else if (value.kind == Node::Kind::boolean) {
-      text = value.boolean ? "true" : "false";
-    } else {
+    std::optional<std::string> text = variableText(value);
+    if (!text) {
       sink.error(value.where, "variable " + inQuotes(name) +
                                   " must be a string, integer or boolean, not " +
                                   std::string(kindName(value.kind)));
       continue;
     }
-    parsed.runbook.variables.emplace_back(name, std::move(text));
+    if (value.isString()) {
+      parsed.strings.push_back({StringSite::Owner::variable, 0, value.where, *text});
+    }
+    parsed.runbook.variables.emplace_back(name, std::move(*text));
   }
 }
 

@@ -10,6 +10,31 @@ std::string keyIn(std::string_view key, std::string_view context) {
   return inQuotes(key) + " in " + std::string(context);
 }
 
+bool isVariableName(std::string_view name) {
+  if (name.empty() || (name[0] >= '0' && name[0] <= '9')) {
+    return false;
+  }
+  for (char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::optional<std::string> variableText(const Node& value) {
+  if (value.isString()) {
+    return value.text;
+  }
+  if (value.kind == Node::Kind::integer) {
+    return std::to_string(value.integer);
+  }
+  if (value.kind == Node::Kind::boolean) {
+    return std::string(value.boolean ? "true" : "false");
+  }
+  return std::nullopt;
+}
+
 TableReader::TableReader(const Node& table, std::string context,
                          std::initializer_list<std::string_view> allowed, DiagnosticSink& sink)
     : table_(table), context_(std::move(context)), sink_(sink) {

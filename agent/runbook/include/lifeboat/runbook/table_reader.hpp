@@ -53,4 +53,11 @@ class TableReader {
 // "'key' in <context>" for messages.
 std::string keyIn(std::string_view key, std::string_view context);
 
+// A variable's name ([vars] of a runbook or of the agent config): letters,
+// digits and '_', not starting with a digit.
+bool isVariableName(std::string_view name);
+// A variable's value as text: a string as it is, an integer in decimal, a
+// boolean as true/false; nullopt for any other kind.
+std::optional<std::string> variableText(const Node& value);
+
 }  // namespace lifeboat::runbook
