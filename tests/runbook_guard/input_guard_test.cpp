@@ -1,4 +1,4 @@
-#include "lifeboat/runbook/input_guard.hpp"
+#include "lifeboat/config/input_guard.hpp"
 
 #include <fcntl.h>
 #include <gmock/gmock.h>
@@ -13,7 +13,7 @@
 
 #include "lifeboat/test_support/temp_dir.hpp"
 
-namespace lifeboat::runbook {
+namespace lifeboat::config {
 namespace {
 
 using ::testing::ElementsAre;
@@ -481,4 +481,4 @@ TEST_F(ReadInputFileTest, NamesThePathAndTheReasonWhenItCannotRead) {
 }
 
 }  // namespace
-}  // namespace lifeboat::runbook
+}  // namespace lifeboat::config

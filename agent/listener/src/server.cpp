@@ -22,7 +22,7 @@
 
 #include "server_state.hpp"
 #include "session.hpp"
-#include "tls_context.hpp"
+#include "lifeboat/net/tls.hpp"
 #include "unix_socket.hpp"
 
 namespace lifeboat::listener {
@@ -106,7 +106,7 @@ std::optional<Error> Server::Impl::listen(const Endpoint& endpoint) {
     return listenUnix(endpoint, listener);
   }
   if (endpoint.tls) {
-    auto tls = detail::makeTlsContext(*endpoint.tls);
+    auto tls = net::makeServerTlsContext(*endpoint.tls);
     if (!tls) {
       return tls.error();
     }

@@ -23,7 +23,7 @@
 #include <string_view>
 #include <utility>
 
-#include "tls_context.hpp"
+#include "lifeboat/net/tls.hpp"
 
 namespace lifeboat::listener::detail {
 namespace {
@@ -313,7 +313,7 @@ asio::awaitable<void> serveTls(ServerState& state, asio::ip::tcp::socket socket,
     lowest.close();
     co_return;
   }
-  const std::string commonName = verifiedClientCommonName(stream.native_handle());
+  const std::string commonName = net::verifiedPeerCommonName(stream.native_handle());
   const Ending ending = co_await exchange(state, stream, peer, commonName);
   if (ending == Ending::abrupt) {
     lowest.close();

@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "lifeboat/common/result.hpp"
+#include "lifeboat/net/tls_options.hpp"
 
 namespace lifeboat::listener {
 
@@ -75,17 +76,8 @@ struct Response {
 // Called on the server's io thread for each complete request; see above.
 using Handler = std::function<Response(const Request&)>;
 
-struct TlsOptions {
-  // PEM files: the server's certificate (chain, leaf first) and its
-  // unencrypted private key.
-  std::filesystem::path certificate;
-  std::filesystem::path privateKey;
-  // PEM CA certificates that client certificates must chain to. Empty = no
-  // client certificate is asked for.
-  std::filesystem::path clientCa;
-  // Refuse clients without a certificate. Needs clientCa.
-  bool requireClientCertificate = false;
-};
+// TLS 1.3 only; see lifeboat/net/tls.hpp.
+using TlsOptions = net::TlsServerOptions;
 
 struct Endpoint {
   // TCP (when unixPath is empty): an IP address ("127.0.0.1", "::1",

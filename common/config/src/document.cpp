@@ -1,11 +1,11 @@
-#include "lifeboat/runbook/document.hpp"
+#include "lifeboat/config/document.hpp"
 
 #include <toml++/toml.h>
 
 #include <algorithm>
 #include <sstream>
 
-namespace lifeboat::runbook {
+namespace lifeboat::config {
 
 const Node* Node::find(std::string_view key) const {
   for (const auto& [name, value] : members) {
@@ -122,4 +122,4 @@ std::unique_ptr<Node> parseDocument(std::string_view text, DiagnosticSink& sink)
   }
 }
 
-}  // namespace lifeboat::runbook
+}  // namespace lifeboat::config

@@ -1,4 +1,4 @@
-#include "lifeboat/runbook/input_guard.hpp"
+#include "lifeboat/config/input_guard.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -15,7 +15,7 @@
 #include "lifeboat/common/read_file.hpp"
 #include "lifeboat/common/text.hpp"
 
-namespace lifeboat::runbook {
+namespace lifeboat::config {
 namespace {
 
 // Where the scanner is, lexically. Only what decides "inside a string or
@@ -535,4 +535,4 @@ Result<std::string> readInputFile(const std::filesystem::path& path, const Input
                                                      : std::string{});
 }
 
-}  // namespace lifeboat::runbook
+}  // namespace lifeboat::config

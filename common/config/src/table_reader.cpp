@@ -1,10 +1,10 @@
-#include "lifeboat/runbook/table_reader.hpp"
+#include "lifeboat/config/table_reader.hpp"
 
 #include <vector>
 
 #include "lifeboat/common/text.hpp"
 
-namespace lifeboat::runbook {
+namespace lifeboat::config {
 
 std::string keyIn(std::string_view key, std::string_view context) {
   return inQuotes(key) + " in " + std::string(context);
@@ -225,4 +225,4 @@ std::optional<std::string> TableReader::choice(std::string_view key,
   return std::nullopt;
 }
 
-}  // namespace lifeboat::runbook
+}  // namespace lifeboat::config
