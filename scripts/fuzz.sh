@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Fuzzes the runbook load path (input guard, toml++, model, validation) with
-# libFuzzer: fuzz/runbook_fuzzer.cpp, built by the `fuzz` CMake preset (clang).
+# Fuzzes with libFuzzer, built by the `fuzz` CMake preset (clang):
+#   runbook  the runbook load path (input guard, toml++, model, validation):
+#            fuzz/runbook_fuzzer.cpp
+#   event    what the coordinator reads from agents (stream batches, event
+#            lines, timestamps) and the agent's reading of replies:
+#            fuzz/event_fuzzer.cpp
 #
-#   scripts/fuzz.sh [SECONDS]      default 600
+#   scripts/fuzz.sh [runbook|event] [SECONDS]      default: runbook, 600
 #
 # FUZZ_WORKERS=N runs N processes in libFuzzer's fork mode (default 2; 1 runs a
 # single process). Installs nothing: it needs clang and libclang-rt-14-dev
@@ -11,10 +15,15 @@
 # build-fuzz/fuzz-artifacts/<time>/. Exits non-zero when a crash file appears.
 set -euo pipefail
 
+target=runbook
+if [[ ${1:-} == runbook || ${1:-} == event ]]; then
+  target=$1
+  shift
+fi
 seconds=${1:-600}
 workers=${FUZZ_WORKERS:-2}
 if [[ ! $seconds =~ ^[1-9][0-9]*$ || ! $workers =~ ^[1-9][0-9]*$ ]]; then
-  echo "usage: $0 [SECONDS]   (SECONDS and FUZZ_WORKERS are positive integers)" >&2
+  echo "usage: $0 [runbook|event] [SECONDS]   (SECONDS and FUZZ_WORKERS are positive integers)" >&2
   exit 2
 fi
 
@@ -22,19 +31,32 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
 cmake --preset fuzz >/dev/null
-cmake --build --preset fuzz --target runbook_fuzzer --parallel 2
-fuzzer=build-fuzz/bin/runbook_fuzzer
+cmake --build --preset fuzz --target "${target}_fuzzer" --parallel 2
+fuzzer=build-fuzz/bin/${target}_fuzzer
 
-# Seeds: every runbook we ship or test with, named by content so that a rerun
-# adds nothing twice.
+# Seeds, named by content so that a rerun adds nothing twice: every runbook we
+# ship or test with; for events, the event lines of fuzz/events.seed, one
+# file each, and the whole file as one batch.
 corpus=fuzz/corpus-work
+[[ $target == event ]] && corpus=fuzz/corpus-event-work
 mkdir -p "$corpus"
 shopt -s nullglob globstar
 seeds=0
-for seed in runbooks/*.toml tests/**/*.toml; do
-  cp "$seed" "$corpus/seed-$(sha1sum <"$seed" | cut -c1-16).toml"
+if [[ $target == runbook ]]; then
+  dict=fuzz/toml.dict
+  for seed in runbooks/*.toml tests/**/*.toml; do
+    cp "$seed" "$corpus/seed-$(sha1sum <"$seed" | cut -c1-16).toml"
+    seeds=$((seeds + 1))
+  done
+else
+  dict=fuzz/event.dict
+  while IFS= read -r line; do
+    printf '%s' "$line" >"$corpus/seed-$(printf '%s' "$line" | sha1sum | cut -c1-16)"
+    seeds=$((seeds + 1))
+  done <fuzz/events.seed
+  cp fuzz/events.seed "$corpus/seed-batch"
   seeds=$((seeds + 1))
-done
+fi
 
 artifacts=build-fuzz/fuzz-artifacts/$(date +%Y%m%d-%H%M%S)
 mkdir -p "$artifacts"
@@ -42,7 +64,7 @@ log=$artifacts/fuzz.log
 args=(
   -max_total_time="$seconds"
   -max_len=65536
-  -dict=fuzz/toml.dict
+  -dict="$dict"
   -rss_limit_mb=2048
   -timeout=10
   -print_final_stats=1

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <boost/json.hpp>
+#include <cmath>
 #include <cstdio>
 
 namespace lifeboat {
@@ -11,7 +12,7 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::array<std::string_view, 34> kKnownTypes{
+constexpr std::array<std::string_view, 35> kKnownTypes{
     event_type::kRunStarted,        event_type::kRunFinished,        event_type::kRunResumed,
     event_type::kRunCancelling,     event_type::kPreflightFinished,  event_type::kStepStarted,
     event_type::kStepProcess,       event_type::kStepOutput,         event_type::kStepFinished,
@@ -24,6 +25,7 @@ constexpr std::array<std::string_view, 34> kKnownTypes{
     event_type::kFailoverApproved,  event_type::kFailoverSkipped,    event_type::kFailoverStarted,
     event_type::kFailoverFinished,  event_type::kAgentMode,          event_type::kCheckBroken,
     event_type::kCheckRepaired,
+    event_type::kStreamGap,
 };
 
 // Reads `count` decimal digits at text[at...]; -1 if any is not a digit.
@@ -58,6 +60,32 @@ Result<std::string> requireString(const json::object& object, std::string_view n
     return fieldError(name, "must be a string");
   }
   return std::string(value->get_string());
+}
+
+// False when `value` holds a number JSON cannot write back: 1e999 parses to
+// infinity, which Boost.JSON would serialize as the non-JSON `Infinity`.
+// (Boost.JSON's parser limits nesting to 32, so the recursion is bounded.)
+bool allNumbersFinite(const json::value& value) {
+  switch (value.kind()) {
+    case json::kind::double_:
+      return std::isfinite(value.get_double());
+    case json::kind::object:
+      for (const auto& member : value.get_object()) {
+        if (!allNumbersFinite(member.value())) {
+          return false;
+        }
+      }
+      return true;
+    case json::kind::array:
+      for (const json::value& element : value.get_array()) {
+        if (!allNumbersFinite(element)) {
+          return false;
+        }
+      }
+      return true;
+    default:
+      return true;
+  }
 }
 
 }  // namespace
@@ -240,6 +268,9 @@ Result<Event> decodeEvent(std::string_view line) {
   }
   if (!data->is_object()) {
     return fieldError("data", "must be an object");
+  }
+  if (!allNumbersFinite(*data)) {
+    return fieldError("data", "holds a number too large for a double (e.g. 1e999)");
   }
   event.data = data->get_object();
   return event;
