@@ -1,0 +1,96 @@
+#pragma once
+// The few SQLite calls the store makes, with RAII and errors that name the
+// database file. Internal to coordinator/store; not a general wrapper.
+//
+// Inside the store a failed SQLite call throws SqliteFailure; every public
+// Store function catches it and returns its Error, so no exception leaves the
+// component (STYLE.md rule 4). One Connection is used by one thread at a time.
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "lifeboat/common/result.hpp"
+
+namespace lifeboat::store::detail {
+
+struct SqliteFailure {
+  Error error;
+  int code = SQLITE_ERROR;  // the extended result code
+};
+
+// A cached prepared statement for one use: bind, step, read columns. The
+// destructor resets it and clears its bindings, ready for the next use.
+class Statement {
+ public:
+  Statement(sqlite3_stmt* statement, const std::filesystem::path& file);
+  ~Statement();
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  Statement(Statement&& other) noexcept;
+  Statement& operator=(Statement&&) = delete;
+
+  // Parameters are 1-based, as in SQLite. Text is copied.
+  Statement& bind(int index, std::int64_t value);
+  Statement& bind(int index, std::string_view text);
+  Statement& bind(int index, const std::optional<std::int64_t>& value);
+  Statement& bind(int index, const std::optional<std::string>& text);
+  Statement& bindNull(int index);
+
+  // true: a row is ready; false: done. Throws SqliteFailure on an error.
+  bool step();
+  // Steps to the end (for statements without rows).
+  void run();
+
+  bool isNull(int column) const;
+  std::int64_t integer(int column) const;
+  std::optional<std::int64_t> optionalInteger(int column) const;
+  std::string text(int column) const;
+  std::optional<std::string> optionalText(int column) const;
+
+ private:
+  sqlite3_stmt* statement_;  // null once moved from
+  const std::filesystem::path* file_;
+};
+
+class Connection {
+ public:
+  // Opens (does not yet read) `file`; throws SqliteFailure when it cannot.
+  Connection(const std::filesystem::path& file, int flags);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // The statement for `sql`, prepared once and kept for the connection's life.
+  Statement prepare(const std::string& sql);
+  // Runs SQL text without results (pragmas, schema scripts, BEGIN/COMMIT).
+  void execute(const char* sql);
+  // Ends an open transaction without saving it; never throws (some errors,
+  // e.g. a full disk, already rolled it back).
+  void rollback() noexcept;
+
+  std::int64_t lastInsertId() const { return sqlite3_last_insert_rowid(db_); }
+  int changes() const { return sqlite3_changes(db_); }
+  bool inTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
+  const std::filesystem::path& file() const { return file_; }
+
+  // The Error for the connection's last failure; `what` names the operation.
+  [[noreturn]] void fail(std::string_view what, int code) const;
+
+ private:
+  std::filesystem::path file_;
+  sqlite3* db_ = nullptr;
+  std::unordered_map<std::string, sqlite3_stmt*> statements_;
+};
+
+// The Error for result `code` on `file` (the message names the file; a file
+// that is not a database gets its own words and hint).
+Error sqliteError(const std::filesystem::path& file, std::string_view what, int code,
+                  std::string_view detail);
+
+}  // namespace lifeboat::store::detail
