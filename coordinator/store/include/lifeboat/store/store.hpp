@@ -137,8 +137,9 @@ class Store {
   // nullopt when not stored.
   Result<std::optional<boost::json::object>> run(std::string_view agent, std::string_view run);
 
-  // Events as stored: [{"id", plus the event's own keys v, agent, run, seq,
-  // ts, type, step, data}].
+  // Events as stored, oldest first: [eventJson(id, event)], i.e. {"id", then
+  // the event's own keys v, agent, run, seq, ts, type, step (left out when
+  // empty), data}. The next page: afterId = the last "id".
   Result<boost::json::array> events(const EventFilter& filter);
 
   // Every objective.evaluated, newest first: [{"agent","run","service",
@@ -146,7 +147,8 @@ class Store {
   Result<boost::json::array> objectives(std::string_view service, std::size_t limit);
 
   // A person's note on a run's timeline (operator role); returns the note
-  // {"id","author","time","text"}. An Error when the run is not stored.
+  // {"id","author","time","text"}. An Error when the run is not stored or
+  // the text is empty (the server caps its length).
   Result<boost::json::object> addNote(std::string_view agent, std::string_view run,
                                       std::string_view author, std::string_view text, Timestamp at);
 
