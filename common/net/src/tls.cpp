@@ -54,8 +54,8 @@ struct BioFree {
 };
 
 std::optional<Error> loadCertificateAndKey(SSL_CTX* context,
-                                          const std::filesystem::path& certificateFile,
-                                          const std::filesystem::path& keyFile) {
+                                           const std::filesystem::path& certificateFile,
+                                           const std::filesystem::path& keyFile) {
   const std::string certificate = certificateFile.string();
   const std::string key = keyFile.string();
   if (auto unreadable = checkReadable(certificateFile, "TLS certificate")) {
@@ -73,7 +73,7 @@ std::optional<Error> loadCertificateAndKey(SSL_CTX* context,
   std::unique_ptr<BIO, BioFree> keyBio(BIO_new_file(key.c_str(), "r"));
   std::unique_ptr<EVP_PKEY, KeyFree> privateKey(
       keyBio ? PEM_read_bio_PrivateKey(keyBio.get(), nullptr, refusePassphrase, &encrypted)
-              : nullptr);
+             : nullptr);
   if (!privateKey && encrypted) {
     ERR_clear_error();
     return Error{"cannot load the TLS private key " + key + ": it is encrypted with a passphrase",
@@ -191,11 +191,29 @@ void freePin(void*, void* pointer, CRYPTO_EX_DATA*, int, long, void*) {
   delete static_cast<std::string*>(pointer);
 }
 
-// The pin a connection checks, hung on the SSL object (which owns it) for
-// verifyWithPin().
-int pinIndex() {
+// The pin a connection checks, hung on the SSL object (which owns it) by
+// prepareClientConnection(); when it has none, the context's, hung on the
+// SSL_CTX by makeClientTlsContext() from TlsClientOptions::pinSha256.
+int connectionPinIndex() {
   static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, freePin);
   return index;
+}
+
+int contextPinIndex() {
+  static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, freePin);
+  return index;
+}
+
+const std::string* pinFor(SSL* ssl) {
+  if (ssl == nullptr) {
+    return nullptr;
+  }
+  if (const auto* pin =
+          static_cast<const std::string*>(SSL_get_ex_data(ssl, connectionPinIndex()))) {
+    return pin;
+  }
+  return static_cast<const std::string*>(
+      SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), contextPinIndex()));
 }
 
 // OpenSSL's chain verification stays in charge; on top of it the leaf
@@ -207,10 +225,9 @@ int verifyWithPin(int preverified, X509_STORE_CTX* store) {
   if (X509_STORE_CTX_get_error_depth(store) != 0) {
     return 1;
   }
-  auto* ssl = static_cast<SSL*>(
-      X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
-  const auto* pin = ssl != nullptr ? static_cast<const std::string*>(SSL_get_ex_data(ssl, pinIndex()))
-                                   : nullptr;
+  auto* ssl =
+      static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+  const std::string* pin = pinFor(ssl);
   if (pin == nullptr || pin->empty()) {
     return 1;
   }
@@ -240,10 +257,10 @@ Result<std::string> normalizePin(std::string_view pin) {
     hex.push_back(c);
   }
   if (hex.size() != 64) {
-    return Error{"the certificate pin has " + std::to_string(hex.size() / 2) +
-                     " bytes; a SHA-256 has 32",
-                 "give the SHA-256 of the coordinator's certificate, e.g. from "
-                 "`openssl x509 -in CERT -noout -fingerprint -sha256`"};
+    return Error{
+        "the certificate pin has " + std::to_string(hex.size() / 2) + " bytes; a SHA-256 has 32",
+        "give the SHA-256 of the coordinator's certificate, e.g. from "
+        "`openssl x509 -in CERT -noout -fingerprint -sha256`"};
   }
   return hex;
 }
@@ -301,8 +318,15 @@ Result<std::unique_ptr<asio::ssl::context>> makeClientTlsContext(const TlsClient
     }
   }
   if (!options.pinSha256.empty()) {
-    if (Result<std::string> pin = normalizePin(options.pinSha256); !pin) {
+    Result<std::string> pin = normalizePin(options.pinSha256);
+    if (!pin) {
       return pin.error();
+    }
+    // Owned by the context from here (freePin runs when it is freed).
+    auto* owned = new std::string(std::move(*pin));
+    if (SSL_CTX_set_ex_data(native, contextPinIndex(), owned) != 1) {
+      delete owned;
+      return Error{"cannot set the certificate pin: " + takeOpensslReason(), ""};
     }
   }
   return context;
@@ -328,8 +352,11 @@ Result<bool> prepareClientConnection(SSL* ssl, std::string_view host, std::strin
     if (!pin) {
       return pin.error();
     }
+    // Replaces a pin an earlier call set (ex_data does not free it).
+    delete static_cast<std::string*>(SSL_get_ex_data(ssl, connectionPinIndex()));
+    SSL_set_ex_data(ssl, connectionPinIndex(), nullptr);
     auto* owned = new std::string(std::move(*pin));
-    if (SSL_set_ex_data(ssl, pinIndex(), owned) != 1) {
+    if (SSL_set_ex_data(ssl, connectionPinIndex(), owned) != 1) {
       delete owned;
       return Error{"cannot set the certificate pin: " + takeOpensslReason(), ""};
     }

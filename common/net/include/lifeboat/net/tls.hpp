@@ -31,7 +31,9 @@ Result<std::unique_ptr<boost::asio::ssl::context>> makeClientTlsContext(
 
 // Per connection, before the handshake: SNI (for names, not IP addresses),
 // host name or IP address verification against the certificate's SANs, and
-// the pin when `pinSha256` is not empty (normalised by normalizePin()).
+// the pin when `pinSha256` is not empty (normalised by normalizePin()); an
+// empty `pinSha256` leaves the context's pin (TlsClientOptions::pinSha256)
+// in force.
 // Returns an Error when OpenSSL refuses the settings.
 Result<bool> prepareClientConnection(SSL* ssl, std::string_view host, std::string_view pinSha256);
 
