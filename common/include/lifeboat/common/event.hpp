@@ -72,6 +72,8 @@ inline constexpr std::string_view kFailoverFinished = "failover.finished";
 inline constexpr std::string_view kAgentMode = "agent.mode";
 inline constexpr std::string_view kCheckBroken = "check.broken";
 inline constexpr std::string_view kCheckRepaired = "check.repaired";
+// The spool (agent/stream): events it could not keep, which stay in journals.
+inline constexpr std::string_view kStreamGap = "stream.gap";
 }  // namespace event_type
 
 std::span<const std::string_view> knownEventTypes();
