@@ -35,9 +35,17 @@ name = "db-east-1"
 state_dir = "/var/lib/lifeboat"
 runbooks = ["runbooks", "/srv/extra.toml"]
 plugin_dirs = ["/opt/plugins"]
-coordinator = "wss://coordinator.example:8443"
 control_socket = "/run/lifeboat/control.sock"
 approval_timeout = "20m"
+
+[coordinator]
+url = "wss://coordinator.example:8443/v1/stream"
+ca_file = "tls/ca.pem"
+cert_file = "tls/agent.pem"
+key_file = "tls/agent-key.pem"
+pin_sha256 = "AA:bb:cc:dd:ee:ff:00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff:00:11:22:33:44:55:66:77:88:99"
+spool_max = "64MiB"
+flush_timeout = "2s"
 
 [lock]
 backend = "etcd"
@@ -82,7 +90,14 @@ error_rate_low = 0.3
   EXPECT_EQ(config->stateDirectory, "/var/lib/lifeboat");
   EXPECT_EQ(config->runbooks, (std::vector<fs::path>{"/etc/lifeboat/runbooks", "/srv/extra.toml"}));
   EXPECT_EQ(config->pluginDirectories, std::vector<fs::path>{"/opt/plugins"});
-  EXPECT_EQ(config->coordinator, "wss://coordinator.example:8443");
+  EXPECT_EQ(config->coordinator.url, "wss://coordinator.example:8443/v1/stream");
+  EXPECT_EQ(config->coordinator.caFile, "/etc/lifeboat/tls/ca.pem");
+  EXPECT_EQ(config->coordinator.certificate, "/etc/lifeboat/tls/agent.pem");
+  EXPECT_EQ(config->coordinator.privateKey, "/etc/lifeboat/tls/agent-key.pem");
+  EXPECT_EQ(config->coordinator.pinSha256,
+            "aabbccddeeff00112233445566778899aabbccddeeff00112233445566778899");
+  EXPECT_EQ(config->coordinator.spoolMax, 64u * 1024 * 1024);
+  EXPECT_EQ(config->coordinator.flushTimeout, milliseconds(2'000));
   EXPECT_EQ(config->controlSocket, "/run/lifeboat/control.sock");
   EXPECT_EQ(config->approvalTimeout, milliseconds(20 * 60'000));
   EXPECT_EQ(config->lock.backend, LockBackend::etcd);
@@ -148,6 +163,39 @@ ewma_alpha = 2
   EXPECT_NE(text.find("is not HOST:PORT"), std::string::npos) << text;
   EXPECT_NE(text.find("[listen] needs cert_file and key_file"), std::string::npos) << text;
   EXPECT_NE(text.find("[detector]"), std::string::npos) << text;
+}
+
+TEST(AgentConfigTest, CoordinatorTableIsCheckedWithPlaces) {
+  DiagnosticSink sink;
+  std::optional<AgentConfig> config = parse(R"(runbooks = ["a.toml"]
+[coordinator]
+url = "ws://coordinator.example:7443/v1/stream"
+ca_file = "ca.pem"
+cert_file = "agent.pem"
+spool_max = "lots"
+pin_sha256 = "abc"
+)",
+                                            sink);
+  EXPECT_FALSE(config);
+  const std::string text = errors(sink);
+  EXPECT_NE(text.find("agent.toml:3:7: error: [coordinator] url must be a wss:// URL"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("key_file"), std::string::npos) << "missing key_file: " << text;
+  EXPECT_NE(text.find("agent.toml:6:13: error: [coordinator] spool_max"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("agent.toml:7:14: error: [coordinator] pin_sha256"), std::string::npos)
+      << text;
+
+  DiagnosticSink oldForm;
+  EXPECT_FALSE(parse("runbooks = []\ncoordinator = \"wss://c.example:7443\"\n", oldForm));
+  EXPECT_NE(errors(oldForm).find("coordinator must be a [coordinator] table"), std::string::npos)
+      << errors(oldForm);
+  EXPECT_EQ(parseSize("256MiB"), std::optional<std::uint64_t>(256u * 1024 * 1024));
+  EXPECT_EQ(parseSize("1GiB"), std::optional<std::uint64_t>(1024u * 1024 * 1024));
+  EXPECT_EQ(parseSize("4096"), std::optional<std::uint64_t>(4096));
+  EXPECT_FALSE(parseSize("MiB"));
+  EXPECT_FALSE(parseSize("12 parsecs"));
 }
 
 // The host's values for the watched runbooks' [vars], kept as text like a

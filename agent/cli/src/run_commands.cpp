@@ -26,7 +26,12 @@
 #include "lifeboat/process/runner.hpp"
 #include "lifeboat/report/render.hpp"
 #include "lifeboat/report/run_record.hpp"
+#include "lifeboat/stream/agent_stream.hpp"
 #include "runbook_files.hpp"
+
+#ifndef LIFEBOAT_VERSION
+#define LIFEBOAT_VERSION "0.0.0"
+#endif
 
 namespace lifeboat::cli {
 namespace {
@@ -41,8 +46,11 @@ void releaseFreedMemory() {
 }
 
 void addExecutionOptions(CLI::App& command, CommonOptions& common,
-                         std::optional<std::string>& stateDirectory) {
+                         std::optional<std::string>& stateDirectory, std::string& configFile) {
   addCommonOptions(command, common);
+  command.add_option("--config", configFile,
+                     "Agent config: the agent's name, state_dir and [coordinator] (default: "
+                     "$LIFEBOAT_CONFIG, else /etc/lifeboat/agent.toml when it exists)");
   command.add_option("--state-dir", stateDirectory,
                      "Where runs are kept (default: $LIFEBOAT_STATE_DIR, /var/lib/lifeboat for "
                      "root, else $XDG_STATE_HOME/lifeboat)");
@@ -275,12 +283,15 @@ struct Session {
   std::unique_ptr<TerminalDecisions> decisions;
   engine::RunEnvironment environment;
   bool json = false;
+  // Streaming to the coordinator, when the agent config has [coordinator].
+  std::unique_ptr<stream::AgentStream> stream;
+  std::chrono::milliseconds flushTimeout{0};
 };
 
 // What run, drill and resume share: the catalog, the view, the decisions.
 void prepareSession(Session& session, const CommonOptions& common,
-                    const std::optional<std::string>& stateDirectory, DecisionOptions decisions,
-                    const std::vector<std::string>& etcdEndpoints) {
+                    const std::filesystem::path& stateDirectory, const std::string& agentName,
+                    DecisionOptions decisions, const std::vector<std::string>& etcdEndpoints) {
   session.json = common.output == "json";
   if (!session.catalog) {
     session.catalog = std::make_unique<plugin_host::Catalog>(searchPath(common), session.runner);
@@ -297,8 +308,8 @@ void prepareSession(Session& session, const CommonOptions& common,
       std::move(decisions), [view](bool paused) { view->pause(paused); });
 
   engine::RunEnvironment& environment = session.environment;
-  environment.stateDirectory = engine::resolveStateDirectory(stateDirectory);
-  environment.agentName = hostName();
+  environment.stateDirectory = stateDirectory;
+  environment.agentName = agentName;
   environment.catalog = session.catalog.get();
   environment.runner = &session.runner;
   environment.decisions = session.decisions.get();
@@ -314,13 +325,72 @@ void prepareSession(Session& session, const CommonOptions& common,
   };
 }
 
+// Starts the spool and the stream when the agent config names a coordinator.
+// False after printing why it cannot (a TLS file, the state directory).
+bool startStream(Session& session, const std::optional<daemon::AgentConfig>& config) {
+  if (!config || config->coordinator.url.empty()) {
+    return true;
+  }
+  engine::RunEnvironment& environment = session.environment;
+  Result<std::filesystem::path> state = engine::ensureStateDirectory(environment.stateDirectory);
+  if (!state) {
+    printError(state.error());
+    return false;
+  }
+  Result<journal::SequenceStore> store = journal::SequenceStore::open(environment.stateDirectory);
+  if (!store) {
+    printError(store.error());
+    return false;
+  }
+  environment.sequence = std::make_shared<journal::SharedSequence>(std::move(*store));
+  stream::AgentStreamSettings settings;
+  settings.stateDirectory = environment.stateDirectory;
+  settings.agent = environment.agentName;
+  settings.agentVersion = LIFEBOAT_VERSION;
+  settings.url = config->coordinator.url;
+  settings.tls.ca = config->coordinator.caFile;
+  settings.tls.certificate = config->coordinator.certificate;
+  settings.tls.privateKey = config->coordinator.privateKey;
+  settings.tls.pinSha256 = config->coordinator.pinSha256;
+  settings.spoolMax = config->coordinator.spoolMax;
+  settings.sequence = environment.sequence;
+  settings.log = [](const std::string& line) { std::cerr << "lifeboat: stream: " << line << '\n'; };
+  Result<std::unique_ptr<stream::AgentStream>> started =
+      stream::AgentStream::start(std::move(settings));
+  if (!started) {
+    printError(Error{"[coordinator] in " + config->path.string() + ": " + started.error().message,
+                     started.error().hint});
+    return false;
+  }
+  session.stream = std::move(*started);
+  session.flushTimeout = config->coordinator.flushTimeout;
+  environment.sink = session.stream->sink();
+  return true;
+}
+
+// Waits up to flush_timeout for the coordinator's acknowledgements; what is
+// left stays spooled for the next agent process.
+void finishStream(Session& session) {
+  if (!session.stream) {
+    return;
+  }
+  const std::uint64_t pending = session.stream->finish(session.flushTimeout);
+  if (pending > 0) {
+    std::cerr << "lifeboat: " << pending
+              << " events not yet acknowledged by the coordinator; they stay spooled in "
+              << session.stream->spoolDirectory().string() << '\n';
+  }
+}
+
 int complete(Session& session, Result<engine::RunResult> result) {
   session.view->finish();
   if (!result) {
+    finishStream(session);
     printError(result.error());
     return kExitInvalid;
   }
   finishRun(*result, session.json);
+  finishStream(session);
   return result->exitCode;
 }
 
@@ -329,7 +399,8 @@ int complete(Session& session, Result<engine::RunResult> result) {
 RunCommands::RunCommands(CLI::App& app) {
   const auto addRunOptions = [this](CLI::App& command) {
     command.add_option("runbook", runbookFile_, "Runbook file (TOML)")->required();
-    addExecutionOptions(command, execution_.common, execution_.stateDirectory);
+    addExecutionOptions(command, execution_.common, execution_.stateDirectory,
+                        execution_.configFile);
     command.add_option("--outage-start", execution_.outageStart,
                        "When the outage began (RFC 3339 UTC); the RTO is measured from it "
                        "(default: the run's start)");
@@ -355,7 +426,8 @@ RunCommands::RunCommands(CLI::App& app) {
 
   resume_ = app.add_subcommand("resume", "Continue a run whose agent died");
   resume_->add_option("run", runId_, "Run id (or a unique prefix, or `last`)")->required();
-  addExecutionOptions(*resume_, execution_.common, execution_.stateDirectory);
+  addExecutionOptions(*resume_, execution_.common, execution_.stateDirectory,
+                      execution_.configFile);
   resume_->add_option("--resolve", resolve_,
                       "For an interrupted step that is not idempotent: STEP=rerun|done|failed "
                       "(repeatable; '*' for all)");
@@ -409,9 +481,44 @@ std::optional<int> RunCommands::dispatch() {
   return std::nullopt;
 }
 
+bool RunCommands::loadAgentConfigForRun() {
+  std::string path = execution_.configFile;
+  if (path.empty()) {
+    const char* fromEnvironment = std::getenv("LIFEBOAT_CONFIG");
+    if (fromEnvironment != nullptr && *fromEnvironment != '\0') {
+      path = fromEnvironment;
+    } else {
+      std::error_code error;
+      if (!std::filesystem::exists(daemon::kDefaultConfigPath, error)) {
+        return true;  // no agent config: the host's name, no coordinator
+      }
+      path = std::string(daemon::kDefaultConfigPath);
+    }
+  }
+  Result<daemon::AgentConfig> config = daemon::loadAgentConfig(path);
+  if (!config) {
+    printError(config.error());
+    return false;
+  }
+  agentConfig_ = std::move(*config);
+  return true;
+}
+
+std::filesystem::path RunCommands::runStateDirectory() const {
+  const char* fromEnvironment = std::getenv("LIFEBOAT_STATE_DIR");
+  const bool environmentSet = fromEnvironment != nullptr && *fromEnvironment != '\0';
+  if (execution_.stateDirectory || environmentSet || !agentConfig_) {
+    return engine::resolveStateDirectory(execution_.stateDirectory);
+  }
+  return agentConfig_->stateDirectory;
+}
+
 int RunCommands::runOrDrill(bool drill) {
   auto variables = parseVariables(execution_.common.variables);
   if (!variables) {
+    return kExitInvalid;
+  }
+  if (!loadAgentConfigForRun()) {
     return kExitInvalid;
   }
   Session session;
@@ -442,7 +549,8 @@ int RunCommands::runOrDrill(bool drill) {
     return kExitInvalid;
   }
   DecisionOptions decisions{*choices, execution_.rationale, execution_.approver, false};
-  prepareSession(session, execution_.common, execution_.stateDirectory, std::move(decisions),
+  prepareSession(session, execution_.common, runStateDirectory(),
+                 agentConfig_ ? agentConfig_->name : hostName(), std::move(decisions),
                  execution_.etcdEndpoints);
   if (!drill && !execution_.yes) {
     if (!isTerminal(STDIN_FILENO)) {
@@ -456,12 +564,18 @@ int RunCommands::runOrDrill(bool drill) {
       return kExitInvalid;
     }
   }
+  if (!startStream(session, agentConfig_)) {
+    return kExitInvalid;
+  }
   return complete(session, engine::startRun(request, session.environment));
 }
 
 int RunCommands::resume() {
   Session session;
-  const std::filesystem::path state = engine::resolveStateDirectory(execution_.stateDirectory);
+  if (!loadAgentConfigForRun()) {
+    return kExitInvalid;
+  }
+  const std::filesystem::path state = runStateDirectory();
   Result<std::string> id = engine::findRun(state, runId_);
   if (!id) {
     printError(id.error());
@@ -561,9 +675,12 @@ int RunCommands::resume() {
   if (!choices) {
     return kExitInvalid;
   }
-  prepareSession(session, execution_.common, state.string(),
+  prepareSession(session, execution_.common, state, agentConfig_ ? agentConfig_->name : hostName(),
                  DecisionOptions{*choices, execution_.rationale, execution_.approver, false},
                  execution_.etcdEndpoints);
+  if (!startStream(session, agentConfig_)) {
+    return kExitInvalid;
+  }
   return complete(session, engine::resumeRun(request, session.environment));
 }
 

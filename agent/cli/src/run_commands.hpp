@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "lifeboat/daemon/agent_config.hpp"
 #include "lifeboat/report/run_record.hpp"
 #include "options.hpp"
 
@@ -31,7 +32,15 @@ class RunCommands {
     std::string rationale;
     std::string approver;
     std::vector<std::string> etcdEndpoints;  // --etcd: the distributed failover lock
+    std::string configFile;                  // --config: the agent config
   };
+
+  // The agent config run, drill and resume read (its name, state_dir and
+  // [coordinator]): --config, $LIFEBOAT_CONFIG, else /etc/lifeboat/agent.toml
+  // when it exists. False after printing why a named config is unusable.
+  bool loadAgentConfigForRun();
+  // --state-dir > $LIFEBOAT_STATE_DIR > the agent config's state_dir > default.
+  std::filesystem::path runStateDirectory() const;
 
   int runOrDrill(bool drill);
   int resume();
@@ -51,6 +60,7 @@ class RunCommands {
   CLI::App* report_ = nullptr;
 
   ExecutionOptions execution_;
+  std::optional<daemon::AgentConfig> agentConfig_;
   std::string runbookFile_;
   std::string runId_;
   std::vector<std::string> resolve_;  // STEP=rerun|done|failed

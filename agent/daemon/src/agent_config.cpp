@@ -57,6 +57,58 @@ void readVariables(const Node& table, std::vector<std::pair<std::string, std::st
   }
 }
 
+void readCoordinator(const Node& table, const fs::path& base, CoordinatorConfig& coordinator,
+                     DiagnosticSink& sink) {
+  TableReader reader(
+      table, "[coordinator]",
+      {"url", "ca_file", "cert_file", "key_file", "pin_sha256", "spool_max", "flush_timeout"},
+      sink);
+  if (auto url = reader.string("url", true)) {
+    if (url->rfind("wss://", 0) != 0) {
+      sink.error(reader.where("url"), "[coordinator] url must be a wss:// URL",
+                 "agents talk to the coordinator over TLS only, e.g. "
+                 "\"wss://coordinator.example:7443/v1/stream\"");
+    }
+    coordinator.url = *url;
+  }
+  const auto file = [&](std::string_view key, fs::path& target) {
+    if (auto value = reader.string(key, true)) {
+      target = resolveAgainst(base, *value);
+    }
+  };
+  file("ca_file", coordinator.caFile);
+  file("cert_file", coordinator.certificate);
+  file("key_file", coordinator.privateKey);
+  if (auto pin = reader.string("pin_sha256")) {
+    std::string hex;
+    for (char c : *pin) {
+      if (c != ':') {
+        hex += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      }
+    }
+    if (hex.size() != 64 || hex.find_first_not_of("0123456789abcdef") != std::string::npos) {
+      sink.error(reader.where("pin_sha256"),
+                 "[coordinator] pin_sha256 is not a SHA-256 (64 hex digits, colons allowed)",
+                 "e.g. the output of `openssl x509 -in coordinator.pem -outform der | "
+                 "sha256sum`");
+    }
+    coordinator.pinSha256 = hex;
+  }
+  if (auto size = reader.string("spool_max")) {
+    std::optional<std::uint64_t> bytes = parseSize(*size);
+    if (!bytes || *bytes < 1024 * 1024) {
+      sink.error(reader.where("spool_max"),
+                 "[coordinator] spool_max " + inQuotes(*size) + " is not a size of at least 1MiB",
+                 "e.g. \"256MiB\" or \"1GiB\"");
+    } else {
+      coordinator.spoolMax = *bytes;
+    }
+  }
+  if (auto timeout = reader.duration("flush_timeout")) {
+    coordinator.flushTimeout = *timeout;
+  }
+}
+
 void readLock(const Node& table, const fs::path& base, LockConfig& lock, DiagnosticSink& sink) {
   TableReader reader(table, "[lock]",
                      {"backend", "endpoints", "ca_file", "cert_file", "key_file", "ttl", "prefix"},
@@ -263,12 +315,14 @@ std::optional<AgentConfig> parseAgentConfig(std::string_view text, const fs::pat
   if (auto directories = reader.strings("plugin_dirs")) {
     config.pluginDirectories = paths(base, *directories);
   }
-  if (auto url = reader.string("coordinator")) {
-    if (url->rfind("wss://", 0) != 0) {
-      sink.error(reader.where("coordinator"), "coordinator must be a wss:// URL",
-                 "agents talk to the coordinator over TLS only");
+  if (const Node* coordinator = reader.node("coordinator")) {
+    if (coordinator->isTable()) {
+      readCoordinator(*coordinator, base, config.coordinator, sink);
+    } else {
+      sink.error(reader.where("coordinator"), "coordinator must be a [coordinator] table",
+                 "write [coordinator] with url, ca_file, cert_file and key_file "
+                 "(docs/agent-config.md)");
     }
-    config.coordinator = *url;
   }
   if (auto socket = reader.string("control_socket")) {
     config.controlSocket = resolveAgainst(base, *socket);
@@ -308,6 +362,33 @@ std::optional<AgentConfig> parseAgentConfig(std::string_view text, const fs::pat
     return std::nullopt;
   }
   return config;
+}
+
+std::optional<std::uint64_t> parseSize(std::string_view text) {
+  std::size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') {
+    ++digits;
+  }
+  if (digits == 0 || digits > 15) {
+    return std::nullopt;
+  }
+  const std::uint64_t number = std::stoull(std::string(text.substr(0, digits)));
+  const std::string_view unit = text.substr(digits);
+  constexpr std::pair<std::string_view, std::uint64_t> kUnits[] = {
+      {"", 1},
+      {"B", 1},
+      {"KiB", 1024},
+      {"MiB", std::uint64_t{1024} * 1024},
+      {"GiB", std::uint64_t{1024} * 1024 * 1024},
+      {"KB", 1000},
+      {"MB", 1000 * 1000},
+      {"GB", 1000 * 1000 * 1000}};
+  for (const auto& [name, factor] : kUnits) {
+    if (unit == name) {
+      return number * factor;
+    }
+  }
+  return std::nullopt;
 }
 
 Result<AgentConfig> loadAgentConfig(const fs::path& path) {

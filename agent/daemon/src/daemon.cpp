@@ -36,14 +36,21 @@
 #include "lifeboat/locks/etcd_lock.hpp"
 #include "lifeboat/locks/etcd_run_lock.hpp"
 #include "lifeboat/process/runner.hpp"
+#include "lifeboat/stream/agent_stream.hpp"
 #include "lifeboat/watch/alertmanager.hpp"
 #include "lifeboat/watch/failover_budget.hpp"
 #include "lifeboat/watch/probe.hpp"
 #include "lifeboat/watch/trigger_state.hpp"
 #include "watched.hpp"
 
+#ifndef LIFEBOAT_VERSION
+#define LIFEBOAT_VERSION "0.0.0"
+#endif
+
 namespace lifeboat::daemon {
 namespace {
+
+constexpr const char* kAgentVersion = LIFEBOAT_VERSION;
 
 namespace asio = boost::asio;
 namespace json = boost::json;
@@ -314,6 +321,14 @@ class Daemon {
     shutdownServer();
     workers_.join();
     emit(event_type::kWatchStopped, {{"reason", stopReason_}});
+    if (stream_) {
+      const std::uint64_t pending = stream_->finish(config_.coordinator.flushTimeout);
+      if (pending > 0) {
+        log("info", std::to_string(pending) +
+                        " events not yet acknowledged by the coordinator; they stay spooled in " +
+                        stream_->spoolDirectory().string());
+      }
+    }
     log("info", "stopped (" + stopReason_ + ")");
     return kWatchStopped;
   }
@@ -353,6 +368,28 @@ class Daemon {
     sequence_ = std::make_shared<journal::SharedSequence>(std::move(*sequence));
     events_ = std::make_unique<engine::EventWriter>(std::move(*journal), sequence_, config_.name,
                                                     "", clock_);
+    if (!config_.coordinator.url.empty()) {
+      stream::AgentStreamSettings settings;
+      settings.stateDirectory = config_.stateDirectory;
+      settings.agent = config_.name;
+      settings.agentVersion = kAgentVersion;
+      settings.url = config_.coordinator.url;
+      settings.tls.ca = config_.coordinator.caFile;
+      settings.tls.certificate = config_.coordinator.certificate;
+      settings.tls.privateKey = config_.coordinator.privateKey;
+      settings.tls.pinSha256 = config_.coordinator.pinSha256;
+      settings.spoolMax = config_.coordinator.spoolMax;
+      settings.sequence = sequence_;
+      settings.log = [this](const std::string& line) { log("info", "stream: " + line); };
+      Result<std::unique_ptr<stream::AgentStream>> started =
+          stream::AgentStream::start(std::move(settings));
+      if (!started) {
+        return Error{"[coordinator] in " + config_.path.string() + ": " + started.error().message,
+                     started.error().hint};
+      }
+      stream_ = std::move(*started);
+      events_->setSink(stream_->sink());
+    }
     return std::monostate{};
   }
 
@@ -1216,46 +1253,48 @@ class Daemon {
     auto plugins = catalog_->searchPath();
     const std::string name = service.name;
     // The run thread reads nothing of the daemon's that a reload may change.
-    runThreads_[name] = std::thread([this, name, watched, pending, origin, held, decisions, plugins,
-                                     stateDirectory = config_.stateDirectory,
-                                     agentName = config_.name, sequence = sequence_] {
-      process::PosixRunner runner;
-      plugin_host::Catalog catalog(plugins, runner);
-      engine::RunEnvironment environment;
-      environment.stateDirectory = stateDirectory;
-      environment.agentName = agentName;
-      environment.catalog = &catalog;
-      environment.runner = &runner;
-      environment.decisions = decisions.get();
-      environment.sequence = sequence;
-      environment.observer = [this, name, decisions](const Event& event) {
-        if (event.type == event_type::kRunStarted) {
-          decisions->setRun(event.run);
-          asio::post(io_, [this, name, run = event.run] { runStarted(name, run); });
-        }
-      };
-      environment.lockProvider =
-          [held](const std::string&,
-                 const std::string&) -> Result<std::unique_ptr<engine::RunLock>> {
-        if (!*held) {
-          return Error{"the failover lock was already used", ""};
-        }
-        return std::move(*held);
-      };
-      environment.warn = [this, name](const std::string& warning) {
-        asio::post(io_, [this, name, warning] { log("warning", name + ": " + warning); });
-      };
-      engine::RunRequest request;
-      request.runbook = &watched->book;
-      request.commandLineVariables = watched->variables;
-      request.mode = runbook::Mode::real;
-      request.outageStart = pending.outageStart;
-      request.outageStartSource = pending.manual ? "manual" : "trigger";
-      request.origin = origin;
-      Result<engine::RunResult> result = engine::startRun(request, environment);
-      // Nothing after this post: runFinished joins this thread.
-      asio::post(io_, [this, name, result = std::move(result)] { runFinished(name, result); });
-    });
+    runThreads_[name] =
+        std::thread([this, name, watched, pending, origin, held, decisions, plugins,
+                     stateDirectory = config_.stateDirectory, agentName = config_.name,
+                     sequence = sequence_, sink = stream_ ? stream_->sink() : nullptr] {
+          process::PosixRunner runner;
+          plugin_host::Catalog catalog(plugins, runner);
+          engine::RunEnvironment environment;
+          environment.stateDirectory = stateDirectory;
+          environment.agentName = agentName;
+          environment.catalog = &catalog;
+          environment.runner = &runner;
+          environment.decisions = decisions.get();
+          environment.sequence = sequence;
+          environment.sink = sink;
+          environment.observer = [this, name, decisions](const Event& event) {
+            if (event.type == event_type::kRunStarted) {
+              decisions->setRun(event.run);
+              asio::post(io_, [this, name, run = event.run] { runStarted(name, run); });
+            }
+          };
+          environment.lockProvider =
+              [held](const std::string&,
+                     const std::string&) -> Result<std::unique_ptr<engine::RunLock>> {
+            if (!*held) {
+              return Error{"the failover lock was already used", ""};
+            }
+            return std::move(*held);
+          };
+          environment.warn = [this, name](const std::string& warning) {
+            asio::post(io_, [this, name, warning] { log("warning", name + ": " + warning); });
+          };
+          engine::RunRequest request;
+          request.runbook = &watched->book;
+          request.commandLineVariables = watched->variables;
+          request.mode = runbook::Mode::real;
+          request.outageStart = pending.outageStart;
+          request.outageStartSource = pending.manual ? "manual" : "trigger";
+          request.origin = origin;
+          Result<engine::RunResult> result = engine::startRun(request, environment);
+          // Nothing after this post: runFinished joins this thread.
+          asio::post(io_, [this, name, result = std::move(result)] { runFinished(name, result); });
+        });
   }
 
   void runStarted(const std::string& name, const std::string& runId) {
@@ -1792,6 +1831,9 @@ class Daemon {
   engine::RunClock clock_;
   std::shared_ptr<journal::SharedSequence> sequence_;
   std::unique_ptr<engine::EventWriter> events_;
+  // The spool and the stream to the coordinator when [coordinator] is set;
+  // run() finishes it after the last event (watch.stopped).
+  std::unique_ptr<stream::AgentStream> stream_;
   std::unique_ptr<listener::Server> server_;
   std::unique_ptr<asio::steady_timer> watchdog_;
   process::CancelSignal probeCancel_;

@@ -23,6 +23,11 @@ void EventWriter::addObserver(std::function<void(const Event&)> observer) {
   observers_.push_back(std::move(observer));
 }
 
+void EventWriter::setSink(journal::EventSink* sink) {
+  std::lock_guard lock(mutex_);
+  sink_ = sink;
+}
+
 void EventWriter::redactStrings(boost::json::value& value) const {
   if (value.is_string()) {
     std::string_view text = value.as_string();
@@ -68,6 +73,9 @@ Result<journal::Done> EventWriter::emit(std::string_view type, std::string_view 
   if (!appended) {
     return appended;
   }
+  if (sink_ != nullptr) {
+    sink_->accept(event, durable, journal_.path());
+  }
   for (const auto& observer : observers_) {
     observer(event);
   }
@@ -79,7 +87,11 @@ Result<journal::Done> EventWriter::syncPending() {
   if (!journal_.hasUnsynced()) {
     return journal::Done{};
   }
-  return journal_.sync();
+  Result<journal::Done> synced = journal_.sync();
+  if (sink_ != nullptr) {
+    sink_->sync();
+  }
+  return synced;
 }
 
 void EventWriter::withLock(const std::function<void()>& work) {

@@ -209,6 +209,7 @@ Result<OpenedRun> openRun(const std::filesystem::path& directory, const std::str
   if (environment.observer) {
     opened.events->addObserver(environment.observer);
   }
+  opened.events->setSink(environment.sink);
   return opened;
 }
 

@@ -54,13 +54,28 @@ struct ConfirmConfig {
   bool proceedWhenUnreachable = false;
 };
 
+// [coordinator]: where events are streamed (docs/agent-config.md). Streaming
+// is on when `url` is set.
+struct CoordinatorConfig {
+  std::string url;  // wss://HOST:PORT/v1/stream
+  std::filesystem::path caFile, certificate, privateKey;
+  std::string pinSha256;  // optional: the coordinator certificate's SHA-256
+  std::uint64_t spoolMax = std::uint64_t{256} * 1024 * 1024;
+  // How long `lifeboat run` waits at exit for acknowledgements before it
+  // leaves the rest in the spool for the next agent process.
+  std::chrono::milliseconds flushTimeout{5'000};
+};
+
+// "256MiB", "1GiB", "512KiB", "64MB", "4096" (bytes); nullopt when not a size.
+std::optional<std::uint64_t> parseSize(std::string_view text);
+
 struct AgentConfig {
   std::filesystem::path path;  // the file this came from
   std::string name;            // the agent's name in events; default: host name
   std::filesystem::path stateDirectory;
   std::vector<std::filesystem::path> runbooks;  // files, or directories of *.toml
   std::vector<std::filesystem::path> pluginDirectories;
-  std::string coordinator;  // wss://… (streamed by the coordinator issue; recorded now)
+  CoordinatorConfig coordinator;
   std::filesystem::path controlSocket;  // default <state_dir>/control.sock
   // Pending approvals expire after this long (the outage is then left to humans).
   std::chrono::milliseconds approvalTimeout{60 * 60'000};

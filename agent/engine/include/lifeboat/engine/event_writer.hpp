@@ -19,6 +19,7 @@
 #include "lifeboat/common/redactor.hpp"
 #include "lifeboat/common/result.hpp"
 #include "lifeboat/engine/run_clock.hpp"
+#include "lifeboat/journal/event_sink.hpp"
 #include "lifeboat/journal/journal.hpp"
 #include "lifeboat/journal/sequence_store.hpp"
 
@@ -33,6 +34,10 @@ class EventWriter {
   void setRedactor(const Redactor* redactor);
 
   void addObserver(std::function<void(const Event&)> observer);
+
+  // The spool: every event goes to it right after its journal append, and
+  // syncPending() syncs it too. Not owned; must outlive the writer.
+  void setSink(journal::EventSink* sink);
 
   // Appends the event. With `durable` false the line is written without an
   // fsync (child output: nothing depends on it, and the next durable event
@@ -59,6 +64,7 @@ class EventWriter {
   std::string run_;
   const RunClock& clock_;
   const Redactor* redactor_ = nullptr;
+  journal::EventSink* sink_ = nullptr;
   std::vector<std::function<void(const Event&)>> observers_;
 };
 

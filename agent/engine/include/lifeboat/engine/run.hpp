@@ -29,6 +29,7 @@
 #include "lifeboat/common/event.hpp"
 #include "lifeboat/common/result.hpp"
 #include "lifeboat/engine/run_lock.hpp"
+#include "lifeboat/journal/event_sink.hpp"
 #include "lifeboat/journal/sequence_store.hpp"
 #include "lifeboat/plugin_host/catalog.hpp"
 #include "lifeboat/process/cancel_signal.hpp"
@@ -89,6 +90,8 @@ struct RunEnvironment {
   // The agent's sequence numbers; empty = the run opens the state
   // directory's own (the watch daemon shares one across its runs).
   std::shared_ptr<journal::SharedSequence> sequence;
+  // Where journaled events go next (the coordinator's spool); null = nowhere.
+  journal::EventSink* sink = nullptr;
   // The failover lock; empty = the local file lock (fileLockProvider).
   LockProvider lockProvider;
   Milliseconds killGrace{5'000};
