@@ -20,6 +20,9 @@ packages=(
   postgresql-15 libpq-dev haproxy bind9 bind9-dnsutils
   # benchmark peer: Patroni on etcd
   patroni python3-etcd
+  # the dashboard's browser test (tests/dashboard); its npm packages come
+  # from tests/dashboard/package-lock.json, installed by the test's setup
+  chromium
 )
 
 missing=()
