@@ -1,0 +1,197 @@
+#include "committer.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <chrono>
+
+namespace lifeboat::coordinator {
+
+Committer::Committer(std::unique_ptr<store::Store> writer, Publish publish, Log& log)
+    : writer_(std::move(writer)), publish_(std::move(publish)), log_(log) {
+  thread_ = std::thread([this] { loop(); });
+}
+
+Committer::~Committer() {
+  stop();
+}
+
+bool Committer::trySubmitBatch(std::vector<Event>& events, BatchDone done,
+                               std::function<void()> onSpace) {
+  std::unique_lock lock(mutex_);
+  if (stopping_) {
+    lock.unlock();
+    done(Error{"the coordinator is shutting down", "the agent resends after reconnecting"});
+    return true;
+  }
+  if (queuedEvents_ > 0 && queuedEvents_ + events.size() > kCapacityEvents) {
+    waiting_.push_back(std::move(onSpace));
+    return false;
+  }
+  queuedEvents_ += events.size();
+  queue_.push_back(Batch{std::move(events), std::move(done)});
+  lock.unlock();
+  wake_.notify_one();
+  return true;
+}
+
+void Committer::submitPresence(store::Presence presence, bool announce) {
+  {
+    const std::lock_guard lock(mutex_);
+    if (stopping_) {
+      return;
+    }
+    queue_.push_back(PresenceJob{std::move(presence), announce});
+  }
+  wake_.notify_one();
+}
+
+void Committer::submitNote(std::string agent, std::string run, std::string author, std::string text,
+                           NoteDone done) {
+  std::unique_lock lock(mutex_);
+  if (stopping_) {
+    lock.unlock();
+    done(Error{"the coordinator is shutting down", "try again once it is back"});
+    return;
+  }
+  queue_.push_back(NoteJob{std::move(agent), std::move(run), std::move(author), std::move(text),
+                           std::move(done)});
+  lock.unlock();
+  wake_.notify_one();
+}
+
+void Committer::stop() {
+  {
+    const std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  if (thread_.joinable()) {
+    thread_.join();
+  }
+}
+
+void Committer::loop() {
+  for (;;) {
+    std::vector<Job> taken;
+    std::vector<std::function<void()>> waiting;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) {
+        return;  // stopping, and everything is committed
+      }
+      std::size_t events = 0;
+      while (!queue_.empty()) {
+        if (auto* batch = std::get_if<Batch>(&queue_.front())) {
+          if (events > 0 && events + batch->events.size() > kGroupEvents) {
+            break;
+          }
+          events += batch->events.size();
+        }
+        taken.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      queuedEvents_ -= events;
+      waiting.swap(waiting_);
+    }
+    for (auto& onSpace : waiting) {
+      onSpace();
+    }
+    // In queue order: consecutive batches form one group (one transaction).
+    std::vector<Batch> group;
+    for (Job& job : taken) {
+      if (auto* batch = std::get_if<Batch>(&job)) {
+        group.push_back(std::move(*batch));
+        continue;
+      }
+      commitGroup(group);
+      if (auto* presence = std::get_if<PresenceJob>(&job)) {
+        record(*presence);
+      } else if (auto* note = std::get_if<NoteJob>(&job)) {
+        const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(
+            std::chrono::system_clock::now());
+        note->done(writer_->addNote(note->agent, note->run, note->author, note->text, now));
+      }
+    }
+    commitGroup(group);
+  }
+}
+
+void Committer::commitGroup(std::vector<Batch>& group) {
+  if (group.empty()) {
+    return;
+  }
+  if (group.size() == 1) {
+    commitAlone(group.front());
+    group.clear();
+    return;
+  }
+  std::vector<Event> all;
+  for (const Batch& batch : group) {
+    all.insert(all.end(), batch.events.begin(), batch.events.end());
+  }
+  Result<store::AppendResult> appended = writer_->appendBatch(all);
+  if (appended) {
+    for (Batch& batch : group) {
+      batch.done(std::nullopt);
+    }
+    publishStored(all, appended->ids);
+  } else {
+    // One batch's fault must not refuse the others: each on its own.
+    for (Batch& batch : group) {
+      commitAlone(batch);
+    }
+  }
+  group.clear();
+}
+
+void Committer::commitAlone(Batch& batch) {
+  Result<store::AppendResult> appended = writer_->appendBatch(batch.events);
+  if (!appended) {
+    log_.line("store: batch from agent " +
+              (batch.events.empty() ? std::string("?") : batch.events.front().agent) +
+              " not stored: " + appended.error().message);
+    batch.done(appended.error());
+    return;
+  }
+  batch.done(std::nullopt);
+  publishStored(batch.events, appended->ids);
+}
+
+void Committer::publishStored(const std::vector<Event>& events,
+                              const std::vector<std::int64_t>& ids) {
+  auto messages = std::make_shared<std::vector<std::string>>();
+  for (std::size_t i = 0; i < events.size() && i < ids.size(); ++i) {
+    if (ids[i] == 0) {
+      continue;
+    }
+    boost::json::object message;
+    message["kind"] = "event";
+    message["event"] = store::eventJson(ids[i], events[i]);
+    messages->push_back(boost::json::serialize(message));
+  }
+  if (!messages->empty()) {
+    publish_(std::move(messages));
+  }
+}
+
+void Committer::record(const PresenceJob& job) {
+  Result<bool> recorded = writer_->recordPresence(job.presence);
+  if (!recorded) {
+    log_.line("store: presence of agent " + job.presence.agent +
+              " not recorded: " + recorded.error().message);
+    return;
+  }
+  if (!job.announce) {
+    return;
+  }
+  Result<std::optional<boost::json::object>> agent = writer_->agent(job.presence.agent);
+  if (agent && agent->has_value()) {
+    boost::json::object message;
+    message["kind"] = "agent";
+    message["agent"] = std::move(**agent);
+    publish_(std::make_shared<std::vector<std::string>>(
+        std::vector<std::string>{boost::json::serialize(message)}));
+  }
+}
+
+}  // namespace lifeboat::coordinator

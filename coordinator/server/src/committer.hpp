@@ -1,0 +1,99 @@
+#pragma once
+// Group commit (docs/coordinator.md, "Store"): one thread owns the writing
+// Store. Agent sessions hand it decoded batches; it takes everything queued
+// (up to kGroupEvents events), stores it with one append() -- one fsync for
+// many batches -- and only then calls each batch's `done`, which sends the
+// acknowledgement. Presence changes and notes go through the same queue,
+// since the Store is one connection for one thread.
+//
+// The queue is bounded in events: trySubmitBatch() refuses when it is full
+// and later calls `onSpace`, so that a session stops reading (backpressure)
+// instead of dropping what it received.
+//
+// Callbacks run on the committer thread: they must only post work elsewhere.
+
+#include <boost/json/object.hpp>
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include "lifeboat/common/event.hpp"
+#include "lifeboat/common/result.hpp"
+#include "lifeboat/store/store.hpp"
+#include "log.hpp"
+
+namespace lifeboat::coordinator {
+
+// Messages for the live feed, serialised once for every subscriber.
+using LiveMessages = std::shared_ptr<const std::vector<std::string>>;
+
+class Committer {
+ public:
+  static constexpr std::size_t kGroupEvents = 5000;
+  static constexpr std::size_t kCapacityEvents = 20000;
+
+  using BatchDone = std::function<void(std::optional<Error>)>;
+  using NoteDone = std::function<void(Result<boost::json::object>)>;
+  using Publish = std::function<void(LiveMessages)>;
+
+  Committer(std::unique_ptr<store::Store> writer, Publish publish, Log& log);
+  ~Committer();
+  Committer(const Committer&) = delete;
+  Committer& operator=(const Committer&) = delete;
+
+  // Queues a batch (moving from `events`) unless the queue is full (an empty
+  // queue takes any batch). Returns false when refused, leaving `events` as
+  // it was; `onSpace` then runs once the committer took work off the queue.
+  bool trySubmitBatch(std::vector<Event>& events, BatchDone done, std::function<void()> onSpace);
+  // Always queued (small). `announce`: tell live subscribers the agent's new
+  // state after it is recorded.
+  void submitPresence(store::Presence presence, bool announce);
+  void submitNote(std::string agent, std::string run, std::string author, std::string text,
+                  NoteDone done);
+
+  // Commits everything queued, then ends the thread. Later submissions are
+  // refused (batches: `done` gets an Error).
+  void stop();
+
+ private:
+  struct Batch {
+    std::vector<Event> events;
+    BatchDone done;
+  };
+  struct PresenceJob {
+    store::Presence presence;
+    bool announce;
+  };
+  struct NoteJob {
+    std::string agent, run, author, text;
+    NoteDone done;
+  };
+  using Job = std::variant<Batch, PresenceJob, NoteJob>;
+
+  void loop();
+  void commitGroup(std::vector<Batch>& group);
+  void commitAlone(Batch& batch);
+  void publishStored(const std::vector<Event>& events, const std::vector<std::int64_t>& ids);
+  void record(const PresenceJob& job);
+
+  std::unique_ptr<store::Store> writer_;
+  Publish publish_;
+  Log& log_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Job> queue_;
+  std::size_t queuedEvents_ = 0;
+  std::vector<std::function<void()>> waiting_;  // onSpace callbacks
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace lifeboat::coordinator
