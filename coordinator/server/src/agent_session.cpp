@@ -83,7 +83,8 @@ class AgentSession : public std::enable_shared_from_this<AgentSession> {
   asio::any_io_executor executor() { return ws_.get_executor(); }
 
   asio::awaitable<void> run() {
-    if (!co_await handshake()) {
+    const bool ready = co_await handshake();
+    if (!ready) {
       co_return;
     }
     auto self = shared_from_this();
@@ -330,7 +331,8 @@ class AgentSession : public std::enable_shared_from_this<AgentSession> {
       if (readingEnded_) {
         break;
       }
-      if (!co_await writerWake_.waitFor(kPingInterval) && !readingEnded_ && !closing_) {
+      const bool notified = co_await writerWake_.waitFor(kPingInterval);
+      if (!notified && !readingEnded_ && !closing_) {
         auto [error] = co_await ws_.async_ping({}, kTuple);
         if (error) {
           break;

@@ -1,3 +1,4 @@
+#include <array>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
@@ -215,6 +216,7 @@ class ApiSession : public std::enable_shared_from_this<ApiSession> {
       auto [readError, readBytes] = co_await http::async_read(stream_, buffer, parser, kTuple);
       if (readError == http::error::body_limit) {
         co_await send(errorResponse(413, "the request body is over 64 KiB"), 11, false);
+        co_await discardRest();
         break;
       }
       if (readError) {
@@ -255,7 +257,8 @@ class ApiSession : public std::enable_shared_from_this<ApiSession> {
         answer.body.clear();
       }
       const bool keepAlive = request.keep_alive() && !state_.stopping;
-      if (!co_await send(answer, request.version(), keepAlive) || !keepAlive) {
+      const bool sent = co_await send(answer, request.version(), keepAlive);
+      if (!sent || !keepAlive) {
         break;
       }
     }
@@ -270,6 +273,22 @@ class ApiSession : public std::enable_shared_from_this<ApiSession> {
     beast::get_lowest_layer(stream_).expires_after(kRequestTimeout);
     auto [error, written] = co_await http::async_write(stream_, response, kTuple);
     co_return !error;
+  }
+
+  // After refusing a request whose body is still arriving: read (and drop)
+  // a bounded amount until the client closes, so that closing with unread
+  // data does not reset the connection before the client read the answer.
+  asio::awaitable<void> discardRest() {
+    std::array<char, 16 * 1024> scratch{};
+    std::size_t total = 0;
+    beast::get_lowest_layer(stream_).expires_after(2s);
+    while (total < 1024 * 1024) {
+      auto [error, bytes] = co_await stream_.async_read_some(asio::buffer(scratch), kTuple);
+      if (error) {
+        break;
+      }
+      total += bytes;
+    }
   }
 
   // The committer owns the writing Store: hand it the note and wait.

@@ -28,8 +28,11 @@ class Wakeup {
   }
 
   boost::asio::awaitable<void> wait() {
-    while (!co_await waitFor(std::chrono::hours(24))) {
+    while (!pending_) {
+      timer_.expires_after(std::chrono::hours(24));
+      co_await timer_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
     }
+    pending_ = false;
   }
 
   void notify() {
