@@ -862,16 +862,33 @@ int runLoad(Arguments& arguments) {
     return 2;
   }
   const Clock::time_point issueStart = Clock::now();
-  std::vector<IdentityPtr> identities;
-  identities.reserve(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    Result<IdentityPtr> identity = issueIdentity(ca, agentName(i));
-    if (!identity) {
-      std::cerr << "lifeboat-coordinator-load: " << identity.error().message << " ("
-                << identity.error().hint << ")\n";
+  // Two threads: a P-256 key and a signature per agent, ~1.5 ms each here.
+  std::vector<IdentityPtr> identities(n);
+  std::vector<std::optional<Error>> issueErrors(2);
+  {
+    std::vector<std::thread> issuers;
+    for (std::size_t worker = 0; worker < 2; ++worker) {
+      issuers.emplace_back([&, worker] {
+        for (std::size_t i = worker; i < n; i += 2) {
+          Result<IdentityPtr> identity = issueIdentity(ca, agentName(i));
+          if (!identity) {
+            issueErrors[worker] = identity.error();
+            return;
+          }
+          identities[i] = std::move(*identity);
+        }
+      });
+    }
+    for (auto& issuer : issuers) {
+      issuer.join();
+    }
+  }
+  for (const auto& issueError : issueErrors) {
+    if (issueError) {
+      std::cerr << "lifeboat-coordinator-load: " << issueError->message << " (" << issueError->hint
+                << ")\n";
       return 2;
     }
-    identities.push_back(std::move(*identity));
   }
   const double issueSeconds = secondsSince(issueStart);
 
@@ -1129,7 +1146,8 @@ int runLoad(Arguments& arguments) {
   if (!errors.empty()) {
     std::cout << "  errors seen:\n";
     for (const auto& [message, count] : errors) {
-      std::cout << "    " << count.as_int64() << " × " << std::string_view(message) << "\n";
+      std::cout << "    " << count.to_number<std::uint64_t>() << " × " << std::string_view(message)
+                << "\n";
     }
   }
   const std::string line = boost::json::serialize(summary);
