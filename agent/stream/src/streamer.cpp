@@ -122,6 +122,9 @@ struct Streamer::Impl {
   asio::io_context io;
   asio::steady_timer wake{io};
   asio::steady_timer sleeper{io};
+  // Bounds the closing handshake when stop() is called: a coordinator that
+  // does not answer the close frame within a second is cut off.
+  asio::steady_timer closeGuard{io};
   std::thread thread;
   std::atomic<bool> stopping{false};
   bool pendingWake = false;   // io thread only
@@ -369,10 +372,22 @@ struct Streamer::Impl {
         failure += " after refusing the stream: " + lastRefusal;
       }
     }
-    beast::get_lowest_layer(socket).close();
-    while (!readerDone) {
-      co_await waitForWork(Clock::now() + std::chrono::milliseconds(100));
+    if (stopping && failure == "stopped") {
+      // A websocket close, so the coordinator logs a clean disconnect rather
+      // than a truncated stream. The reader sees the coordinator's close
+      // frame and ends; closeGuard cuts a coordinator that never answers.
+      auto [closeError] = co_await socket.async_close(websocket::close_code::going_away, kTuple);
+      (void)closeError;
     }
+    beast::get_lowest_layer(socket).close();
+    // waitForWork() returns at once while stopping; a timer that really
+    // suspends lets the reader's coroutine run and finish.
+    while (!readerDone) {
+      wake.expires_after(std::chrono::milliseconds(20));
+      auto [ignored] = co_await wake.async_wait(kTuple);
+      (void)ignored;
+    }
+    closeGuard.cancel();
     setStatus([&](StreamerStatus& s) {
       s.connected = false;
       s.lastError = failure;
@@ -454,7 +469,12 @@ void Streamer::stop() {
     raw->sleeper.cancel();
     raw->wakeUp();
     if (raw->current != nullptr) {
-      beast::get_lowest_layer(*raw->current).close();
+      raw->closeGuard.expires_after(std::chrono::seconds(1));
+      raw->closeGuard.async_wait([raw](const boost::system::error_code& error) {
+        if (!error && raw->current != nullptr) {
+          beast::get_lowest_layer(*raw->current).close();
+        }
+      });
     }
   });
   raw->thread.join();
