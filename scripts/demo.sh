@@ -1,21 +1,25 @@
 #!/usr/bin/env bash
 # The main job, end to end on this machine: install what is missing, build,
-# then run a failover DRILL of runbooks/web-standby-drill.toml against two
-# small web servers on 127.0.0.1 (the shop's primary and standby), and print
-# the RTO/RPO verdict. Exit status: lifeboat's (0 = objectives met; see the
-# README's exit codes).
+# start a local coordinator (mutual TLS, certificates from `certs init`), then
+# run a failover DRILL of runbooks/web-standby-drill.toml against two small
+# web servers on 127.0.0.1 (the shop's primary and standby), streaming every
+# event to the coordinator, and print the RTO/RPO verdict, then what the
+# coordinator stored. Exit status: lifeboat's (0 = objectives met; see the
+# README's exit codes). DEMO_KEEP_COORDINATOR=1 leaves the coordinator
+# running afterwards so the dashboard can be looked at.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ./scripts/install-deps.sh
 cmake --preset default >/dev/null
-cmake --build --preset default -j "$(nproc)" --target lifeboat file_plugin postgres_plugin haproxy_plugin dns_plugin
+cmake --build --preset default -j "$(nproc)" --target lifeboat lifeboat-coordinator file_plugin postgres_plugin haproxy_plugin dns_plugin
 
 lifeboat=./build/bin/lifeboat
+coordinator_bin=./build/bin/lifeboat-coordinator
 site=/tmp/lifeboat-demo
 state=$site/state
-rm -rf "$site/primary" "$site/standby"
-mkdir -p "$site/primary/orders" "$site/standby/orders" "$state"
+rm -rf "$site/primary" "$site/standby" "$site/coordinator"
+mkdir -p "$site/primary/orders" "$site/standby/orders" "$state" "$site/coordinator"
 
 # The primary took an order every 3 seconds for the last minute; the
 # standby's copy lags: it lacks the orders of the last 12 seconds.
@@ -28,7 +32,13 @@ echo ok >"$site/primary/health.txt"
 echo ok >"$site/standby/health.txt"
 
 servers=()
-cleanup() { for pid in "${servers[@]}"; do kill "$pid" 2>/dev/null || true; done; }
+coordinator_pid=
+cleanup() {
+  for pid in "${servers[@]}"; do kill "$pid" 2>/dev/null || true; done
+  if [[ -n $coordinator_pid && ${DEMO_KEEP_COORDINATOR:-0} != 1 ]]; then
+    kill "$coordinator_pid" 2>/dev/null || true
+  fi
+}
 trap cleanup EXIT
 /usr/bin/python3 -m http.server 18081 --bind 127.0.0.1 --directory "$site/primary" \
   >"$site/primary.log" 2>&1 &
@@ -37,13 +47,58 @@ servers+=($!)
   >"$site/standby.log" 2>&1 &
 servers+=($!)
 
+# The coordinator: a dev CA and certificates, a viewer token, the agents'
+# endpoint and the API on loopback.
+tls=$site/coordinator/tls
+"$coordinator_bin" certs init "$tls" --agent demo-agent >/dev/null
+"$coordinator_bin" token viewer demo >"$site/coordinator/token.txt"
+token=$(head -n 1 "$site/coordinator/token.txt")
+cat >"$site/coordinator/coordinator.toml" <<CONFIG
+database = "events.db"
+
+[agents]
+listen = "127.0.0.1:18443"
+cert_file = "tls/coordinator.pem"
+key_file = "tls/coordinator-key.pem"
+client_ca_file = "tls/ca.pem"
+
+[api]
+listen = "127.0.0.1:18444"
+cert_file = "tls/coordinator.pem"
+key_file = "tls/coordinator-key.pem"
+
+$(tail -n +4 "$site/coordinator/token.txt")
+CONFIG
+"$coordinator_bin" serve --config "$site/coordinator/coordinator.toml" \
+  >"$site/coordinator/stdout.log" 2>"$site/coordinator/coordinator.log" &
+coordinator_pid=$!
+for _ in $(seq 100); do
+  grep -q '^listening:' "$site/coordinator/stdout.log" 2>/dev/null && break
+  sleep 0.1
+done
+grep '^listening:' "$site/coordinator/stdout.log" || {
+  cat "$site/coordinator/coordinator.log" >&2
+  exit 1
+}
+cat >"$site/agent.toml" <<CONFIG
+name = "demo-agent"
+state_dir = "$state"
+runbooks = []
+
+[coordinator]
+url = "wss://127.0.0.1:18443/v1/stream"
+ca_file = "$tls/ca.pem"
+cert_file = "$tls/agent-demo-agent.pem"
+key_file = "$tls/agent-demo-agent-key.pem"
+CONFIG
+
 echo
 echo "== lifeboat validate runbooks/*.toml"
 "$lifeboat" validate runbooks/*.toml
 echo
 echo "== lifeboat drill runbooks/web-standby-drill.toml"
 status=0
-"$lifeboat" drill runbooks/web-standby-drill.toml --state-dir "$state" \
+"$lifeboat" drill runbooks/web-standby-drill.toml --config "$site/agent.toml" \
   --decide approve=promote --rationale "quarterly failover drill" --approver sre-oncall ||
   status=$?
 run=$("$lifeboat" runs --state-dir "$state" --output json |
@@ -53,4 +108,21 @@ run=$("$lifeboat" runs --state-dir "$state" --output json |
 echo "  timeline: $state/$run/report.html"
 echo "  JUnit:    $state/$run/junit.xml"
 test -e "$site/standby/ACTIVE" && echo "warning: the drill's marker was left behind" >&2
+
+echo
+echo "== the coordinator's view of run $run (https://127.0.0.1:18444/api/v1/runs/demo-agent/$run)"
+curl -sS --fail --cacert "$tls/ca.pem" -H "Authorization: Bearer $token" \
+  "https://127.0.0.1:18444/api/v1/runs/demo-agent/$run" >"$site/coordinator/run.json"
+/usr/bin/python3 - "$site/coordinator/run.json" <<'PY'
+import json, sys
+run = json.load(open(sys.argv[1]))["run"]
+def verdict(objective):
+    return (objective or {}).get("verdict") or "not set"
+print(f"  {run['events']} events stored; outcome {run['outcome']}; "
+      f"RTO {verdict(run.get('rto'))}, RPO {verdict(run.get('rpo'))}")
+for step in run["steps"]:
+    print(f"  {step['id']:<22} {step['status'] or '-':<9} {step['duration_ms'] or 0:>6} ms")
+PY
+echo "  dashboard: https://127.0.0.1:18444/  (token in $site/coordinator/token.txt;"
+echo "             DEMO_KEEP_COORDINATOR=1 keeps the coordinator running)"
 exit "$status"
