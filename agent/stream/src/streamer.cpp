@@ -315,7 +315,9 @@ struct Streamer::Impl {
                                 {"protocol", kEventVersion},
                                 {"hostname", hostName()},
                                 {"pid", static_cast<std::int64_t>(::getpid())}}));
-    if (!co_await send(socket, hello, failure)) {
+    // (GCC 12 miscompiles co_await inside a condition: a local first.)
+    const bool helloSent = co_await send(socket, hello, failure);
+    if (!helloSent) {
       co_return failure;
     }
     connectedAt = Clock::now();
@@ -348,7 +350,8 @@ struct Streamer::Impl {
           break;
         }
         inFlight.push_back({batch->key, batch->endOffset, batch->lastSeq, batch->lines});
-        if (!co_await send(socket, batch->text, failure)) {
+        const bool sent = co_await send(socket, batch->text, failure);
+        if (!sent) {
           break;
         }
         lastSent = Clock::now();
@@ -357,9 +360,9 @@ struct Streamer::Impl {
         break;
       }
       if (Clock::now() - lastSent >= options.heartbeat) {
-        if (!co_await send(socket,
-                           encodeEvent(agentEvent(options.agent, event_type::kHeartbeat, {})),
-                           failure)) {
+        const bool sent = co_await send(
+            socket, encodeEvent(agentEvent(options.agent, event_type::kHeartbeat, {})), failure);
+        if (!sent) {
           break;
         }
         lastSent = Clock::now();
