@@ -296,13 +296,15 @@ async function main() {
       return answer.body;
     };
 
-    // ---- the agent: its config streams to the coordinator
+    // ---- the agent: its config streams to the coordinator. `runbooks` is
+    // required by the config format (it is what `lifeboat watch` watches);
+    // `drill` only needs the name, the state dir and [coordinator].
     const agentConfig = path.join(temp, "agent.toml");
     const runbooks = path.join(__dirname, "runbooks");
     fs.writeFileSync(agentConfig, [
       `name = "${AGENT}"`,
       `state_dir = "${path.join(temp, "agent-state")}"`,
-      `runbooks = ["${path.join(runbooks, "unused-watch.toml")}"]`,
+      `runbooks = ["${runbooks}"]`,
       "[coordinator]",
       `url = "${urls.agents}"`,
       `ca_file = "${path.join(tls, "ca.pem")}"`,
