@@ -7,7 +7,7 @@
 //       [--coordinator-pid PID] [--database FILE] [--label TEXT] [--threads 1|2]
 //       [--connect-concurrency N] [--payload BYTES] [--json-out FILE]
 //   lifeboat-coordinator-load baseline --listen 127.0.0.1:PORT --cert PEM
-//       --key PEM --client-ca PEM [--threads N]
+//       --key PEM --client-ca PEM [--threads N] [--release-buffers 1]
 //
 // `run` opens N mutual-TLS websocket agent connections from one process, each
 // with its own certificate (common name load-000001 …, issued here from the
@@ -1233,6 +1233,9 @@ int runBaseline(Arguments& arguments) {
   tlsOptions.clientCa = arguments.text("client-ca");
   tlsOptions.requireClientCertificate = true;
   const int threads = static_cast<int>(arguments.number("threads", 2));
+  // --release-buffers 1: SSL_MODE_RELEASE_BUFFERS, OpenSSL frees an idle
+  // connection's record buffers (~34 KiB); to measure what it would save.
+  const bool releaseBuffers = arguments.number("release-buffers", 0) != 0;
   if (auto unknown = arguments.unknown()) {
     std::cerr << "lifeboat-coordinator-load baseline: " << *unknown << '\n';
     return 2;
@@ -1246,6 +1249,9 @@ int runBaseline(Arguments& arguments) {
     std::cerr << "lifeboat-coordinator-load baseline: " << tls.error().message << " ("
               << tls.error().hint << ")\n";
     return 2;
+  }
+  if (releaseBuffers) {
+    SSL_CTX_set_mode((*tls)->native_handle(), SSL_MODE_RELEASE_BUFFERS);
   }
   raiseOpenFileLimit(65536);
   asio::io_context io(threads);
