@@ -63,7 +63,7 @@ TEST(CertsInit, WritesTheCaTheCoordinatorAndEachAgent) {
   test_support::TempDir temp;
   const fs::path dir = temp.path() / "tls";
   const CommandRun run = certs({"init", dir.string(), "--agent", "db-eu-1", "--agent=db-us-1",
-                                "--host", "coordinator.example.org", "--host", "10.1.2.3"});
+                                "--host", "coordinator.example.org", "--host", "127.0.0.9"});
   ASSERT_EQ(run.exitCode, 0) << run.err;
   EXPECT_EQ(run.err, "");
 
@@ -92,7 +92,7 @@ TEST(CertsInit, WritesTheCaTheCoordinatorAndEachAgent) {
   for (const char* host : {"localhost", "coordinator.example.org"}) {
     EXPECT_EQ(X509_check_host(coordinator.get(), host, 0, 0, nullptr), 1) << host;
   }
-  for (const char* address : {"127.0.0.1", "::1", "10.1.2.3"}) {
+  for (const char* address : {"127.0.0.1", "::1", "127.0.0.9"}) {
     EXPECT_EQ(X509_check_ip_asc(coordinator.get(), address, 0), 1) << address;
   }
 
