@@ -87,8 +87,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   auto reply = lifeboat::decodeStreamReply(text);
   if (reply && reply->kind == lifeboat::StreamReply::Kind::error) {
-    auto again = lifeboat::decodeStreamReply(
-        lifeboat::encodeStreamError(reply->error, reply->fatal));
+    auto again =
+        lifeboat::decodeStreamReply(lifeboat::encodeStreamError(reply->error, reply->fatal));
     if (!again || !(*again == *reply)) {
       __builtin_trap();
     }

@@ -24,8 +24,7 @@ constexpr std::array<std::string_view, 35> kKnownTypes{
     event_type::kFlappingStarted,   event_type::kFlappingStopped,    event_type::kFailoverPending,
     event_type::kFailoverApproved,  event_type::kFailoverSkipped,    event_type::kFailoverStarted,
     event_type::kFailoverFinished,  event_type::kAgentMode,          event_type::kCheckBroken,
-    event_type::kCheckRepaired,
-    event_type::kStreamGap,
+    event_type::kCheckRepaired,     event_type::kStreamGap,
 };
 
 // Reads `count` decimal digits at text[at...]; -1 if any is not a digit.

@@ -38,8 +38,8 @@ TEST(StreamMessage, BatchKeepsEveryEventInOrder) {
 }
 
 TEST(StreamMessage, OneBadLineRefusesTheBatchAndNamesTheLine) {
-  const std::string message = encodeEvent(eventWithSeq(1)) + "\n{\"v\":1}\n" +
-                              encodeEvent(eventWithSeq(3));
+  const std::string message =
+      encodeEvent(eventWithSeq(1)) + "\n{\"v\":1}\n" + encodeEvent(eventWithSeq(3));
   Result<std::vector<Event>> batch = decodeBatch(message);
   ASSERT_FALSE(batch);
   EXPECT_THAT(batch.error().message, HasSubstr("batch line 2"));

@@ -52,9 +52,9 @@ void CoordinatorProcess::start() {
   const fs::path log = directory_ / "coordinator.log";
   const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   const std::size_t before = readText(log).size();
-  pid_ = startBackground(
-      {coordinatorBinary().string(), "serve", "--config", (directory_ / "coordinator.toml").string()},
-      ChildStreams{kDevNull, fd, fd});
+  pid_ = startBackground({coordinatorBinary().string(), "serve", "--config",
+                          (directory_ / "coordinator.toml").string()},
+                         ChildStreams{kDevNull, fd, fd});
   ::close(fd);
   ASSERT_GT(pid_, 0);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);

@@ -5,14 +5,13 @@
 
 #include <sys/types.h>
 
+#include <boost/json/object.hpp>
 #include <cstdint>
 #include <filesystem>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <boost/json/object.hpp>
 
 namespace lifeboat::test_support {
 

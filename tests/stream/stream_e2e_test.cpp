@@ -56,7 +56,8 @@ class StreamEndToEnd : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(fs::exists(coordinatorBinary())) << coordinatorBinary() << " is not built";
-    coordinator_ = std::make_unique<CoordinatorProcess>(temp_.path() / "coordinator", std::vector<std::string>{"db-1"});
+    coordinator_ = std::make_unique<CoordinatorProcess>(temp_.path() / "coordinator",
+                                                        std::vector<std::string>{"db-1"});
     runbook_ = temp_.write("rb.toml", kRunbook);
   }
 
@@ -128,7 +129,8 @@ TEST_F(StreamEndToEnd, CoordinatorDownRunExitsNormallyAndALaterProcessDelivers) 
   ASSERT_EQ(later.exitCode, 0) << later.err;
   const auto all = journaled();
   EXPECT_GT(all.size(), first.size());
-  EXPECT_EQ(coordinator_->stored("db-1"), all) << "each event exactly once\n" << coordinator_->log();
+  EXPECT_EQ(coordinator_->stored("db-1"), all) << "each event exactly once\n"
+                                               << coordinator_->log();
   EXPECT_TRUE(listSegments(state() / "spool").empty());
 }
 

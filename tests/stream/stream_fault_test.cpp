@@ -33,14 +33,22 @@ class Driver {
   Driver(const fs::path& directory, const CoordinatorProcess& coordinator)
       : directory_(directory),
         argv_{(binaryDir() / "bin" / "lifeboat-stream-driver").string(),
-              "--state-dir", (directory / "state").string(),
-              "--agent", kAgent,
-              "--count", std::to_string(kEvents),
-              "--url", coordinator.url(),
-              "--ca", coordinator.tls("ca.pem").string(),
-              "--cert", coordinator.tls("agent-" + kAgent + ".pem").string(),
-              "--key", coordinator.tls("agent-" + kAgent + "-key.pem").string(),
-              "--timeout", "240"} {}
+              "--state-dir",
+              (directory / "state").string(),
+              "--agent",
+              kAgent,
+              "--count",
+              std::to_string(kEvents),
+              "--url",
+              coordinator.url(),
+              "--ca",
+              coordinator.tls("ca.pem").string(),
+              "--cert",
+              coordinator.tls("agent-" + kAgent + ".pem").string(),
+              "--key",
+              coordinator.tls("agent-" + kAgent + "-key.pem").string(),
+              "--timeout",
+              "240"} {}
   ~Driver() { kill(); }
 
   void start() {

@@ -20,9 +20,9 @@
 #include <thread>
 #include <type_traits>
 
+#include "lifeboat/net/tls.hpp"
 #include "server_state.hpp"
 #include "session.hpp"
-#include "lifeboat/net/tls.hpp"
 #include "unix_socket.hpp"
 
 namespace lifeboat::listener {
