@@ -125,6 +125,21 @@ std::optional<Error> loadClientCa(SSL_CTX* context, const TlsServerOptions& opti
   return std::nullopt;
 }
 
+// A context for `method` that speaks TLS 1.3 and nothing older.
+Result<std::unique_ptr<asio::ssl::context>> makeTls13Context(asio::ssl::context::method method) {
+  std::unique_ptr<asio::ssl::context> context;
+  try {
+    context = std::make_unique<asio::ssl::context>(method);
+  } catch (const std::exception& failure) {
+    return Error{std::string("cannot set up TLS: ") + failure.what(), ""};
+  }
+  if (SSL_CTX_set_min_proto_version(context->native_handle(), TLS1_3_VERSION) != 1) {
+    return Error{"cannot restrict TLS to version 1.3: " + takeOpensslReason(),
+                 "check that OpenSSL is version 1.1.1 or later"};
+  }
+  return context;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<asio::ssl::context>> makeServerTlsContext(const TlsServerOptions& options) {
@@ -132,17 +147,13 @@ Result<std::unique_ptr<asio::ssl::context>> makeServerTlsContext(const TlsServer
     return Error{"TLS: requiring client certificates needs a client CA file",
                  "set the CA that issues the clients' certificates, or stop requiring them"};
   }
-  std::unique_ptr<asio::ssl::context> context;
-  try {
-    context = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
-  } catch (const std::exception& failure) {
-    return Error{std::string("cannot set up TLS: ") + failure.what(), ""};
+  Result<std::unique_ptr<asio::ssl::context>> made =
+      makeTls13Context(asio::ssl::context::tls_server);
+  if (!made) {
+    return made.error();
   }
+  std::unique_ptr<asio::ssl::context> context = std::move(*made);
   SSL_CTX* native = context->native_handle();
-  if (SSL_CTX_set_min_proto_version(native, TLS1_3_VERSION) != 1) {
-    return Error{"cannot restrict TLS to version 1.3: " + takeOpensslReason(),
-                 "check that OpenSSL is version 1.1.1 or later"};
-  }
   // Every connection does a full handshake, so a client certificate is
   // checked each time and no resumption state needs managing.
   SSL_CTX_set_num_tickets(native, 0);
@@ -291,17 +302,13 @@ Result<std::unique_ptr<asio::ssl::context>> makeClientTlsContext(const TlsClient
     return Error{"TLS: a client certificate needs its key, and a key its certificate",
                  "set both the certificate and the key file, or neither"};
   }
-  std::unique_ptr<asio::ssl::context> context;
-  try {
-    context = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
-  } catch (const std::exception& failure) {
-    return Error{std::string("cannot set up TLS: ") + failure.what(), ""};
+  Result<std::unique_ptr<asio::ssl::context>> made =
+      makeTls13Context(asio::ssl::context::tls_client);
+  if (!made) {
+    return made.error();
   }
+  std::unique_ptr<asio::ssl::context> context = std::move(*made);
   SSL_CTX* native = context->native_handle();
-  if (SSL_CTX_set_min_proto_version(native, TLS1_3_VERSION) != 1) {
-    return Error{"cannot restrict TLS to version 1.3: " + takeOpensslReason(),
-                 "check that OpenSSL is version 1.1.1 or later"};
-  }
   SSL_CTX_set_default_passwd_cb(native, refusePassphrase);
   if (auto unreadable = checkReadable(options.ca, "CA file")) {
     return *unreadable;

@@ -19,6 +19,7 @@
 #include <optional>
 
 #include "lifeboat/common/event.hpp"
+#include "lifeboat/common/stream_message.hpp"
 #include "lifeboat/net/tls.hpp"
 #include "lifeboat/net/tls_socket.hpp"
 #include "sessions.hpp"
@@ -35,8 +36,7 @@ namespace json = boost::json;
 using namespace std::chrono_literals;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
-constexpr std::size_t kMaxMessageBytes = 4 * 1024 * 1024;
-constexpr std::size_t kMaxBatchLines = 1000;
+constexpr std::size_t kMaxMessageBytes = kMaxBatchBytes;
 constexpr std::size_t kMaxInflightBatches = 8;
 constexpr auto kPingInterval = 15s;
 constexpr auto kIdleTimeout = 45s;
@@ -52,13 +52,6 @@ using WebSocket = websocket::stream<net::TlsSocket>;
 
 Timestamp now() {
   return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
-}
-
-std::string fatalMessage(std::string_view error) {
-  json::object message;
-  message["error"] = error;
-  message["fatal"] = true;
-  return json::serialize(message);
 }
 
 // A close reason fits in a control frame (123 bytes).
@@ -218,33 +211,20 @@ class AgentSession : public std::enable_shared_from_this<AgentSession> {
   }
 
   asio::awaitable<void> handleMessage(std::string_view text) {
-    std::vector<Event> events;
-    std::size_t start = 0;
-    while (start <= text.size()) {
-      std::size_t end = text.find('\n', start);
-      if (end == std::string_view::npos) {
-        end = text.size();
-      }
-      if (events.size() == kMaxBatchLines) {
-        fatal(websocket::close_code::policy_error,
-              "a batch holds at most " + std::to_string(kMaxBatchLines) + " lines");
+    // The one batch decoder both sides share, and fuzz/event_fuzzer.cpp covers.
+    Result<std::vector<Event>> batch = decodeBatch(text);
+    if (!batch) {
+      fatal(websocket::close_code::bad_payload, batch.error().message);
+      co_return;
+    }
+    std::vector<Event>& events = *batch;
+    for (const Event& event : events) {
+      if (event.agent != name_) {
+        fatal(websocket::close_code::policy_error, "event for agent \"" + event.agent +
+                                                       "\" on a connection authenticated as \"" +
+                                                       name_ + "\"");
         co_return;
       }
-      Result<Event> event = decodeEvent(text.substr(start, end - start));
-      if (!event) {
-        fatal(websocket::close_code::bad_payload,
-              "line " + std::to_string(events.size() + 1) +
-                  " of the batch is not a valid event: " + event.error().message);
-        co_return;
-      }
-      if (event->agent != name_) {
-        const std::string why = "event for agent \"" + event->agent +
-                                "\" on a connection authenticated as \"" + name_ + "\"";
-        fatal(websocket::close_code::policy_error, why);
-        co_return;
-      }
-      events.push_back(std::move(*event));
-      start = end + 1;
     }
     bool presenceOnly = true;
     for (const Event& event : events) {
@@ -307,7 +287,7 @@ class AgentSession : public std::enable_shared_from_this<AgentSession> {
 
   void fatal(websocket::close_code code, const std::string& error) {
     state_.log.line("agent " + name_ + " from " + address_ + ": " + error + "; closing");
-    outgoing_.push_back(fatalMessage(error));
+    outgoing_.push_back(encodeStreamError(error, true));
     closeWith(code, error);
   }
 
