@@ -13,6 +13,8 @@
 #include <exception>
 #include <optional>
 
+#include "lifeboat/net/openssl_ptr.hpp"
+
 namespace lifeboat::net {
 
 std::string takeOpensslReason() {
@@ -46,13 +48,6 @@ int refusePassphrase(char*, int, int, void* asked) {
   return 0;
 }
 
-struct KeyFree {
-  void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
-};
-struct BioFree {
-  void operator()(BIO* bio) const { BIO_free(bio); }
-};
-
 std::optional<Error> loadCertificateAndKey(SSL_CTX* context,
                                            const std::filesystem::path& certificateFile,
                                            const std::filesystem::path& keyFile) {
@@ -70,8 +65,8 @@ std::optional<Error> loadCertificateAndKey(SSL_CTX* context,
                  "the file must hold PEM certificates, its owner's own first"};
   }
   bool encrypted = false;
-  std::unique_ptr<BIO, BioFree> keyBio(BIO_new_file(key.c_str(), "r"));
-  std::unique_ptr<EVP_PKEY, KeyFree> privateKey(
+  OpenSslPtr<BIO, BIO_free> keyBio(BIO_new_file(key.c_str(), "r"));
+  OpenSslPtr<EVP_PKEY, EVP_PKEY_free> privateKey(
       keyBio ? PEM_read_bio_PrivateKey(keyBio.get(), nullptr, refusePassphrase, &encrypted)
              : nullptr);
   if (!privateKey && encrypted) {

@@ -19,6 +19,7 @@
 #include "lifeboat/common/read_file.hpp"
 #include "lifeboat/common/result.hpp"
 #include "lifeboat/net/certificates.hpp"
+#include "lifeboat/net/openssl_ptr.hpp"
 
 namespace lifeboat::coordinator {
 namespace {
@@ -139,16 +140,9 @@ std::variant<InitOptions, UsageError> parseInit(std::span<const std::string> wor
   return options;
 }
 
-template <auto Free>
-struct Deleter {
-  template <class T>
-  void operator()(T* pointer) const {
-    Free(pointer);
-  }
-};
-using CertificatePtr = std::unique_ptr<X509, Deleter<X509_free>>;
-using BioPtr = std::unique_ptr<BIO, Deleter<BIO_free>>;
-using KeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY_free>>;
+using CertificatePtr = net::OpenSslPtr<X509, X509_free>;
+using BioPtr = net::OpenSslPtr<BIO, BIO_free>;
+using KeyPtr = net::OpenSslPtr<EVP_PKEY, EVP_PKEY_free>;
 
 CertificatePtr parseCertificate(const std::string& pem) {
   BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
