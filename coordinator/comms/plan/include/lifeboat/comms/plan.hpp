@@ -28,14 +28,18 @@ inline constexpr std::string_view kStatusPageChannel = "status_page";
 
 enum class ChannelKind { slack, teams, webhook, email, pagerduty };
 std::string_view channelKindName(ChannelKind kind);
+std::optional<ChannelKind> parseChannelKind(std::string_view name);
+
+// A pagerduty channel without `url` sends here.
+inline constexpr std::string_view kPagerDutyEventsUrl = "https://events.pagerduty.com/v2/enqueue";
 
 struct ChannelSpec {
   std::string name;
   ChannelKind kind = ChannelKind::webhook;
   SourceLocation where{};
   // slack, teams, webhook: the endpoint; pagerduty: the Events API v2
-  // enqueue URL (default https://events.pagerduty.com/v2/enqueue). May be a
-  // secret reference (a Slack webhook URL is a credential).
+  // enqueue URL (default kPagerDutyEventsUrl). May be a secret reference (a
+  // Slack webhook URL is a credential); a literal is http:// or https://.
   std::string url{};
   // webhook: the HMAC-SHA256 key; pagerduty: the integration's routing key.
   // A secret reference or a literal.
@@ -46,7 +50,8 @@ struct ChannelSpec {
   std::vector<std::string> to{};
   std::string username{};
   std::string password{};  // secret reference or literal
-  // Trust for TLS (HTTPS endpoints, SMTP): a PEM CA file; "" = system store.
+  // Trust for TLS (HTTPS endpoints, SMTP): a PEM CA file (absolute path);
+  // "" = system store.
   std::string caFile{};
   // pagerduty: payload.severity (critical, error, warning, info).
   std::string severity = "critical";
@@ -61,12 +66,15 @@ struct ChannelSpec {
 struct AudienceSpec {
   std::string name;
   SourceLocation where{};
-  std::vector<std::string> channels{};  // [channels] names or kStatusPageChannel
-  // In a drill: these channels instead; empty = messages are held (recorded
-  // and shown in the drill report, never sent).
+  // [channels] names, or kStatusPageChannel (external audiences only).
+  std::vector<std::string> channels{};
+  // In a drill (drill = "drill_channels", the default when drill_channels is
+  // written): these channels instead; empty = messages are held (drill =
+  // "held": recorded and shown in the drill report, never sent). Never
+  // holds kStatusPageChannel.
   std::vector<std::string> drillChannels{};
   // drill = "real": a drill's messages go to `channels` (the plan says so
-  // explicitly; default false).
+  // explicitly; default false). drillChannels is then empty.
   bool drillUsesRealChannels = false;
   bool external = false;  // customer-facing
   // Messages wait for the spokesperson's approval (or edit) before they go.
@@ -84,8 +92,9 @@ struct TemplateText {
 
 struct TemplateSpec {
   std::string name;
-  TemplateText text{};                               // the default
-  std::map<std::string, TemplateText> byAudience{};  // [templates.NAME.AUDIENCE]
+  TemplateText text{};  // the default
+  // [templates.NAME.AUDIENCE]; a key the variant leaves out is the default's.
+  std::map<std::string, TemplateText> byAudience{};
   // The text for `audience`: its own variant, else the default.
   const TemplateText& forAudience(std::string_view audience) const;
 };
@@ -109,25 +118,27 @@ struct RuleSpec {
   Trigger on = Trigger::opened;
   std::vector<std::string> audiences{};
   std::string templateName{};        // [templates] name
-  std::vector<std::string> steps{};  // milestone: which steps; empty = none
+  std::vector<std::string> steps{};  // milestone only: step ids (never empty)
 };
 
-// A role of the plan: incident_commander, spokesperson, approver.
+// A role of the plan: incident_commander (required; alerts about missed
+// updates and failing channels go to its channels), spokesperson (required
+// when an audience has approval), approver.
 struct RoleSpec {
   std::string role;
   SourceLocation where{};
   std::string person{};  // display name
   std::string email{};
-  std::vector<std::string> channels{};  // where alerts to this role go
+  std::vector<std::string> channels{};  // where alerts to this role go (no status page)
   // The coordinator API token names (docs/coordinator.md) that act as this
   // role: a spokesperson approves customer messages with one of them.
   std::vector<std::string> tokens{};
 };
 
 struct ServiceSpec {
-  std::string name;  // the runbook's `service`
-  std::string displayName{};
-  std::string impact{};  // what users notice, for {{impact}}
+  std::string name;           // the runbook's `service`
+  std::string displayName{};  // default: the name
+  std::string impact{};       // what users notice, for {{impact}}; "" = not written
 };
 
 struct StatusPageSpec {
@@ -135,6 +146,11 @@ struct StatusPageSpec {
   // Services shown publicly; empty = every service an external audience hears of.
   std::vector<std::string> services{};
 };
+
+// Names the plan's tables use for roles.
+inline constexpr std::string_view kIncidentCommander = "incident_commander";
+inline constexpr std::string_view kSpokesperson = "spokesperson";
+inline constexpr std::string_view kApprover = "approver";
 
 struct Plan {
   std::map<std::string, ChannelSpec> channels;
@@ -146,19 +162,31 @@ struct Plan {
   StatusPageSpec statusPage;
 };
 
-// Parses and checks a plan. Every problem goes to `sink` (unknown keys with
-// did-you-mean, unknown channel/audience/template names, placeholders that
-// name no fact, `${secret:...}` inside templates, bad durations). Returns
-// nullopt when there were errors.
+// Parses and checks a plan (docs/communications.md, "Validation"). Every
+// problem goes to `sink` (unknown keys with did-you-mean, unknown
+// channel/audience/template/role names, placeholders that name no fact,
+// `${secret:...}` inside templates, bad durations, ...); doubtful but
+// workable things are warnings. Returns nullopt when there were errors.
+// Error texts never quote a value that may be a secret (url, secret,
+// password).
 std::optional<Plan> parsePlan(std::string_view text, DiagnosticSink& sink);
 
-// Reads `file` (input guard: size, UTF-8) and parses it; the Error's message
-// holds every diagnostic formatted `file:line:col: error: ...`, one per line.
-Result<Plan> loadPlan(const std::filesystem::path& file);
+// Reads `file` (input guard: 1 MiB, UTF-8) and parses it; the Error's
+// message holds every error formatted `file:line:col: error: ...`, one per
+// line. Warnings, formatted the same way, go to `warnings` when given.
+Result<Plan> loadPlan(const std::filesystem::path& file,
+                      std::vector<std::string>* warnings = nullptr);
+
+// True when `value` is exactly one secret reference (`${secret:env:NAME}`
+// with NAME letters, digits and '_', not starting with a digit, or
+// `${secret:file:/absolute/path}`).
+bool isSecretReference(std::string_view value);
 
 // `${secret:env:NAME}` -> the variable's value, `${secret:file:PATH}` -> the
-// file's content (one trailing newline removed), anything else as written.
-// Errors name the reference, never a value.
+// file's content (one trailing newline removed; at most 64 KiB), a value
+// without `${` as written. Errors: an unset or empty variable, an unreadable,
+// empty or too large file, a value with `${` that is not exactly one
+// reference. Errors name the reference, never a value.
 Result<std::string> resolveSecret(std::string_view value);
 
 }  // namespace lifeboat::comms
