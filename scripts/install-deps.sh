@@ -18,6 +18,7 @@ packages=(
   # servers the integration tests start on loopback
   etcd-server etcd-client prometheus-alertmanager
   postgresql-15 libpq-dev haproxy bind9 bind9-dnsutils
+  python3-aiosmtpd  # tests/comms_channels: SMTP server with STARTTLS (for /usr/bin/python3)
   # benchmark peer: Patroni on etcd
   patroni python3-etcd
   # the dashboard's browser test (tests/dashboard); its npm packages come
