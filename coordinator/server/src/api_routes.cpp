@@ -42,10 +42,6 @@ std::optional<std::string> percentDecode(std::string_view text, bool plusIsSpace
   return out;
 }
 
-ApiResponse jsonResponse(int status, const json::object& body) {
-  return ApiResponse{status, "application/json", json::serialize(body)};
-}
-
 ApiResponse storeFailure(const Error& error) {
   return errorResponse(500, "store: " + error.message);
 }
@@ -76,6 +72,10 @@ ApiResponse badParameter(std::string_view name, std::string_view what) {
 }
 
 }  // namespace
+
+ApiResponse jsonResponse(int status, const json::object& body) {
+  return ApiResponse{status, "application/json", json::serialize(body)};
+}
 
 std::optional<Target> parseTarget(std::string_view target) {
   if (target.empty() || target.front() != '/') {
@@ -197,6 +197,9 @@ std::variant<ApiResponse, NoteRequest> ApiRoutes::handle(const ApiRequest& reque
     return errorResponse(400, "the request's path is malformed");
   }
   const bool api = !target->segments.empty() && target->segments[0] == "api";
+  if (!api && isStatusPath(*target)) {
+    return handleStatusPage(comms_, request, *target);
+  }
   if (!api) {
     const std::string name = target->segments.empty() ? "index.html" : target->segments.front();
     for (const DashboardAsset& asset : dashboardAssets()) {
@@ -220,6 +223,9 @@ std::variant<ApiResponse, NoteRequest> ApiRoutes::handle(const ApiRequest& reque
                                   : "the token is not known to this coordinator");
   }
   const auto& s = target->segments;
+  if (isCommsPath(*target)) {
+    return handleCommsApi(comms_, spokespersonTokens_, request, *target, *who);
+  }
   // POST /api/v1/runs/AGENT/RUN/notes
   if (s.size() == 6 && s[1] == "v1" && s[2] == "runs" && s[5] == "notes") {
     if (request.method != "POST") {

@@ -21,6 +21,10 @@
 #include "lifeboat/coordinator/tokens.hpp"
 #include "lifeboat/store/store.hpp"
 
+namespace lifeboat::comms {
+class Engine;
+}
+
 namespace lifeboat::coordinator {
 
 inline constexpr std::size_t kMaxRequestBody = 64 * 1024;
@@ -55,6 +59,19 @@ std::optional<Target> parseTarget(std::string_view target);
 
 // A JSON error response {"error": message}.
 ApiResponse errorResponse(int status, std::string_view message);
+ApiResponse jsonResponse(int status, const boost::json::object& body);
+
+// Communications (comms_routes.cpp; docs/coordinator.md, "Communications"):
+// the public status page (/status, /status.json, /status/feed.atom,
+// /status/incidents/KEY: no token) and /api/v1/incidents, /messages,
+// /channels. `engine` is null when the config has no [comms].
+bool isStatusPath(const Target& target);
+bool isCommsPath(const Target& target);
+ApiResponse handleStatusPage(comms::Engine* engine, const ApiRequest& request,
+                             const Target& target);
+ApiResponse handleCommsApi(comms::Engine* engine,
+                           const std::vector<std::string>& spokespersonTokens,
+                           const ApiRequest& request, const Target& target, const TokenGrant& who);
 
 // Read-only Stores, one per concurrent user, opened on demand and kept.
 class ReaderPool {
@@ -85,7 +102,12 @@ class ReaderPool {
 
 class ApiRoutes {
  public:
-  ApiRoutes(const TokenTable& tokens, ReaderPool& readers) : tokens_(tokens), readers_(readers) {}
+  ApiRoutes(const TokenTable& tokens, ReaderPool& readers, comms::Engine* comms = nullptr,
+            std::vector<std::string> spokespersonTokens = {})
+      : tokens_(tokens),
+        readers_(readers),
+        comms_(comms),
+        spokespersonTokens_(std::move(spokespersonTokens)) {}
 
   // The grant for an Authorization header ("Bearer TOKEN") or, when that is
   // empty, the `access_token` query parameter (the browser's websocket).
@@ -104,6 +126,8 @@ class ApiRoutes {
 
   const TokenTable& tokens_;
   ReaderPool& readers_;
+  comms::Engine* comms_;
+  std::vector<std::string> spokespersonTokens_;
 };
 
 // The dashboard's files, embedded at build time (generated dashboard_assets.cpp).

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "lifeboat/common/text.hpp"
+#include "lifeboat/comms/plan.hpp"
 #include "lifeboat/coordinator/certs.hpp"
 #include "lifeboat/coordinator/server.hpp"
 #include "lifeboat/coordinator/tokens.hpp"
@@ -76,12 +77,29 @@ int check(std::span<const std::string> args, std::ostream& out, std::ostream& er
     printError(err, store.error());
     ++problems;
   }
+  std::string comms;
+  if (config->comms) {
+    std::vector<std::string> warnings;
+    Result<comms::Plan> plan = comms::loadPlan(config->comms->plan, &warnings);
+    for (const std::string& warning : warnings) {
+      err << warning << '\n';
+    }
+    if (!plan) {
+      printError(err, plan.error());
+      ++problems;
+    } else {
+      comms = ", comms plan " + config->comms->plan.string() + ": " +
+              std::to_string(plan->audiences.size()) + " audience(s), " +
+              std::to_string(plan->channels.size()) + " channel(s)";
+    }
+  }
   if (problems > 0) {
     err << *path << ": " << problems << " problem(s)\n";
     return 2;
   }
   out << *path << ": ok (store " << config->database.string() << " at schema version "
-      << (*store)->schemaVersion() << ", " << config->tokens.size() << " token(s))\n";
+      << (*store)->schemaVersion() << ", " << config->tokens.size() << " token(s)" << comms
+      << ")\n";
   return 0;
 }
 

@@ -1,12 +1,24 @@
 #include "committer.hpp"
 
+#include <algorithm>
 #include <boost/json/serialize.hpp>
 #include <chrono>
+#include <iterator>
 
 namespace lifeboat::coordinator {
 
 Committer::Committer(std::unique_ptr<store::Store> writer, Publish publish, Log& log)
     : writer_(std::move(writer)), publish_(std::move(publish)), log_(log) {
+  auto checkpointer = store::WalCheckpointer::start(writer_->file(), [this](const Error& error) {
+    log_.line("store: WAL checkpoint failed: " + error.message);
+  });
+  if (!checkpointer) {
+    log_.line("store: checkpoints stay inside commits: " + checkpointer.error().message);
+  } else if (auto off = writer_->setWalAutoCheckpoint(0); !off) {
+    log_.line("store: checkpoints stay inside commits: " + off.error().message);
+  } else {
+    checkpointer_ = std::move(*checkpointer);
+  }
   thread_ = std::thread([this] { loop(); });
 }
 
@@ -116,6 +128,12 @@ void Committer::loop() {
   }
 }
 
+void Committer::committed() {
+  if (checkpointer_) {
+    checkpointer_->committed();
+  }
+}
+
 void Committer::commitGroup(std::vector<Batch>& group) {
   if (group.empty()) {
     return;
@@ -125,19 +143,30 @@ void Committer::commitGroup(std::vector<Batch>& group) {
     group.clear();
     return;
   }
-  std::vector<Event> all;
+  // The events move into one vector (no copies) and back on failure.
+  std::size_t total = 0;
   for (const Batch& batch : group) {
-    all.insert(all.end(), batch.events.begin(), batch.events.end());
+    total += batch.events.size();
+  }
+  std::vector<Event> all;
+  all.reserve(total);
+  for (Batch& batch : group) {
+    std::move(batch.events.begin(), batch.events.end(), std::back_inserter(all));
   }
   Result<store::AppendResult> appended = writer_->appendBatch(all);
   if (appended) {
+    committed();
     for (Batch& batch : group) {
       batch.done(std::nullopt);
     }
     publishStored(all, appended->ids);
   } else {
     // One batch's fault must not refuse the others: each on its own.
+    auto next = all.begin();
     for (Batch& batch : group) {
+      const auto end = next + static_cast<std::ptrdiff_t>(batch.events.size());
+      std::move(next, end, batch.events.begin());
+      next = end;
       commitAlone(batch);
     }
   }
@@ -153,6 +182,7 @@ void Committer::commitAlone(Batch& batch) {
     batch.done(appended.error());
     return;
   }
+  committed();
   batch.done(std::nullopt);
   publishStored(batch.events, appended->ids);
 }

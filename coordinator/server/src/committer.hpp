@@ -3,8 +3,15 @@
 // Store. Agent sessions hand it decoded batches; it takes everything queued
 // (up to kGroupEvents events), stores it with one append() -- one fsync for
 // many batches -- and only then calls each batch's `done`, which sends the
-// acknowledgement. Presence changes and notes go through the same queue,
-// since the Store is one connection for one thread.
+// acknowledgement. An idle committer commits a lone batch at once; under a
+// backlog the groups grow, so the fsyncs per event fall. Presence changes and
+// notes go through the same queue, since the Store is one connection for one
+// thread.
+//
+// WAL checkpoints run on a thread of their own (store::WalCheckpointer), not
+// inside a commit: the committer turns SQLite's automatic checkpoint off and
+// tells the checkpointer after each commit. If the checkpointer cannot start,
+// the automatic checkpoint stays on (slower, never unbounded).
 //
 // The queue is bounded in events: trySubmitBatch() refuses when it is full
 // and later calls `onSpace`, so that a session stops reading (backpressure)
@@ -27,6 +34,7 @@
 
 #include "lifeboat/common/event.hpp"
 #include "lifeboat/common/result.hpp"
+#include "lifeboat/store/checkpointer.hpp"
 #include "lifeboat/store/store.hpp"
 #include "log.hpp"
 
@@ -37,8 +45,8 @@ using LiveMessages = std::shared_ptr<const std::vector<std::string>>;
 
 class Committer {
  public:
-  static constexpr std::size_t kGroupEvents = 5000;
-  static constexpr std::size_t kCapacityEvents = 20000;
+  static constexpr std::size_t kGroupEvents = 20000;
+  static constexpr std::size_t kCapacityEvents = 50000;
 
   using BatchDone = std::function<void(std::optional<Error>)>;
   using NoteDone = std::function<void(Result<boost::json::object>)>;
@@ -80,11 +88,13 @@ class Committer {
 
   void loop();
   void commitGroup(std::vector<Batch>& group);
+  void committed();
   void commitAlone(Batch& batch);
   void publishStored(const std::vector<Event>& events, const std::vector<std::int64_t>& ids);
   void record(const PresenceJob& job);
 
   std::unique_ptr<store::Store> writer_;
+  std::unique_ptr<store::WalCheckpointer> checkpointer_;  // null: SQLite's own checkpoints
   Publish publish_;
   Log& log_;
   std::mutex mutex_;

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <thread>
 
+#include "lifeboat/comms/engine.hpp"
 #include "lifeboat/net/tls.hpp"
 #include "sessions.hpp"
 
@@ -62,6 +63,37 @@ Result<bool> bindListener(tcp::acceptor& acceptor, const ListenAddress& listen,
 
 std::string hostForUrl(const std::string& host) {
   return host.find(':') != std::string::npos ? "[" + host + "]" : host;
+}
+
+// The comms engine of [comms]: the plan loaded and checked, the outbox
+// opened, the senders started.
+Result<std::unique_ptr<comms::Engine>> startComms(const CommsConfig& config,
+                                                  const ServerConfig& server, Log& log,
+                                                  std::vector<std::string>& spokespersonTokens) {
+  std::vector<std::string> warnings;
+  Result<comms::Plan> plan = comms::loadPlan(config.plan, &warnings);
+  if (!plan) {
+    return Error{"[comms] plan: " + plan.error().message, plan.error().hint};
+  }
+  for (const std::string& warning : warnings) {
+    log.line(warning);
+  }
+  if (auto role = plan->roles.find(std::string(comms::kSpokesperson)); role != plan->roles.end()) {
+    spokespersonTokens = role->second.tokens;
+  }
+  comms::EngineOptions options;
+  options.database = config.database;
+  options.eventsDatabase = server.database;
+  options.plan = std::move(*plan);
+  options.statusPageUrl = config.publicUrl;
+  options.log = [&log](std::string_view line) { log.line(line); };
+  Result<std::unique_ptr<comms::Engine>> engine = comms::Engine::open(std::move(options));
+  if (!engine) {
+    return engine.error();
+  }
+  (*engine)->start();
+  log.line("comms: plan " + config.plan.string() + " loaded, outbox " + config.database.string());
+  return engine;
 }
 
 }  // namespace
@@ -137,6 +169,7 @@ struct Server::Impl {
   std::unique_ptr<asio::ssl::context> agentsTls, apiTls;
   std::unique_ptr<TokenTable> tokens;
   std::unique_ptr<ReaderPool> readers;
+  std::unique_ptr<comms::Engine> comms;  // null without [comms]
   std::unique_ptr<ApiRoutes> routes;
   std::unique_ptr<Committer> committer;
   std::unique_ptr<ServerState> state;
@@ -179,11 +212,27 @@ Result<std::unique_ptr<Server>> Server::start(const ServerConfig& config, std::o
   }
   impl->tokens = std::make_unique<TokenTable>(config.tokens);
   impl->readers = std::make_unique<ReaderPool>(config.database);
-  impl->routes = std::make_unique<ApiRoutes>(*impl->tokens, *impl->readers);
+  std::vector<std::string> spokespersonTokens;
+  if (config.comms) {
+    Result<std::unique_ptr<comms::Engine>> engine =
+        startComms(*config.comms, config, impl->log, spokespersonTokens);
+    if (!engine) {
+      return engine.error();
+    }
+    impl->comms = std::move(*engine);
+  }
+  impl->routes = std::make_unique<ApiRoutes>(*impl->tokens, *impl->readers, impl->comms.get(),
+                                             std::move(spokespersonTokens));
   Impl* raw = impl.get();
   impl->committer = std::make_unique<Committer>(
       std::move(*writer),
-      [raw](LiveMessages messages) { raw->state->subscribers.callAll(messages); }, impl->log);
+      [raw](LiveMessages messages) {
+        raw->state->subscribers.callAll(messages);
+        if (raw->comms) {
+          raw->comms->eventsStored();
+        }
+      },
+      impl->log);
   impl->state.reset(new ServerState{impl->log, *impl->committer, *impl->routes, {}, {}, {}});
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
@@ -193,6 +242,9 @@ Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Server::~Server() {
   if (impl_) {
     impl_->committer->stop();
+    if (impl_->comms) {
+      impl_->comms->stop();
+    }
   }
 }
 
@@ -237,6 +289,9 @@ void Server::run(bool handleSignals) {
     worker.join();
   }
   impl.committer->stop();
+  if (impl.comms) {
+    impl.comms->stop();
+  }
   impl.log.line("stopped");
 }
 

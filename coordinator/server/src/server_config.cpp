@@ -131,6 +131,37 @@ void readToken(const Node& table, std::size_t index, ServerConfig& config, Diagn
   config.tokens.push_back(std::move(grant));
 }
 
+void readComms(const Node& table, const fs::path& base, ServerConfig& config,
+               DiagnosticSink& sink) {
+  TableReader reader(table, "[comms]", {"plan", "database", "public_url"}, sink);
+  CommsConfig comms;
+  if (auto plan = reader.string("plan", true)) {
+    if (plan->empty()) {
+      sink.error(reader.where("plan"), "[comms] plan is empty",
+                 "the communication plan's file, e.g. \"comms.toml\" (docs/communications.md)");
+    }
+    comms.plan = resolveAgainst(base, *plan);
+  }
+  if (auto database = reader.string("database")) {
+    comms.database = resolveAgainst(base, *database);
+  } else if (!config.database.empty()) {
+    comms.database = config.database.parent_path() / "comms.db";
+  }
+  if (auto url = reader.string("public_url")) {
+    if (!url->starts_with("https://") && !url->starts_with("http://")) {
+      sink.error(reader.where("public_url"), "[comms] public_url must start with https://",
+                 "the address people open the status page at, e.g. "
+                 "\"https://status.example.com/status\"");
+    }
+    comms.publicUrl = *url;
+  }
+  if (!comms.database.empty() && comms.database == config.database) {
+    sink.error(reader.where("database"), "[comms] database is the events database",
+               "the comms engine keeps its outbox in its own file, e.g. \"comms.db\"");
+  }
+  config.comms = std::move(comms);
+}
+
 }  // namespace
 
 std::string_view roleName(Role role) {
@@ -174,7 +205,7 @@ std::optional<ServerConfig> parseServerConfig(std::string_view text, const fs::p
   ServerConfig config;
   config.path = path;
   TableReader reader(*document, "the coordinator config",
-                     {"database", "threads", "agents", "api", "token"}, sink);
+                     {"database", "threads", "agents", "api", "token", "comms"}, sink);
   if (auto database = reader.string("database", true)) {
     if (database->empty()) {
       sink.error(reader.where("database"), "database is empty",
@@ -206,6 +237,9 @@ std::optional<ServerConfig> parseServerConfig(std::string_view text, const fs::p
         readToken(item, i, config, sink);
       }
     }
+  }
+  if (const Node* comms = reader.table("comms")) {
+    readComms(*comms, base, config, sink);
   }
   if (config.tokens.empty() && !sink.hasErrors()) {
     sink.warning({}, "no [[token]]: the API and the dashboard refuse everyone",

@@ -36,6 +36,15 @@ struct TokenGrant {
   std::string sha256;  // 64 lower-case hex digits: SHA-256 of the token
 };
 
+// [comms] (docs/communications.md): the comms engine runs when present.
+struct CommsConfig {
+  std::filesystem::path plan;      // the communication plan (TOML)
+  std::filesystem::path database;  // the outbox; default comms.db beside `database`
+  // Where people reach the status page, for {{status_page_url}}; default
+  // https://<api listen address>/status.
+  std::string publicUrl{};
+};
+
 struct ServerConfig {
   std::filesystem::path path;      // the config file
   std::filesystem::path database;  // SQLite file
@@ -45,6 +54,7 @@ struct ServerConfig {
   ListenAddress apiListen;
   net::TlsServerOptions apiTls;  // no client certificates
   std::vector<TokenGrant> tokens;
+  std::optional<CommsConfig> comms{};
 };
 
 // Parses `text` (the contents of `path`; relative paths are resolved against
