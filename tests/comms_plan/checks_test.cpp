@@ -159,8 +159,8 @@ const Case kCases[] = {
      "[channels.x]\nkind = \"slack\"\nurl = \"https://127.0.0.1:9/\"\ntimeout = \"10m\"\n",
      "19:11: error: 'timeout' in slack channel 'x' is 10m, outside 1s..5m"},
     {"GiveUpAfterRange",
-     "[channels.x]\nkind = \"slack\"\nurl = \"https://127.0.0.1:9/\"\ngive_up_after = \"30s\"\n",
-     "19:17: error: 'give_up_after' in slack channel 'x' is 30s, outside 1m..7d"},
+     "[channels.x]\nkind = \"slack\"\nurl = \"https://127.0.0.1:9/\"\ngive_up_after = \"500ms\"\n",
+     "19:17: error: 'give_up_after' in slack channel 'x' is 500ms, outside 1s..7d"},
     {"ChannelNamedStatusPage",
      "[channels.status_page]\nkind = \"slack\"\nurl = \"https://127.0.0.1:9/\"\n",
      "16:1: error: 'status_page' is the built-in status page channel"},
@@ -215,8 +215,13 @@ const Case kCases[] = {
      "20:12: error: audience 'x' needs approval but [roles.spokesperson] has no tokens"},
     {"EveryWithoutUpdateRule", "[audiences.x]\nchannels = [\"ops\"]\nevery = \"30m\"\n",
      "18:9: error: audience 'x' has every but no [[rules]] with on = \"update\" lists it"},
-    {"EveryTooShort", "[audiences.x]\nchannels = [\"ops\"]\nevery = \"1m\"\n",
-     "18:9: error: 'every' in audience 'x' is 1m, outside 5m..1d"},
+    {"EveryTooShort", "[audiences.x]\nchannels = [\"ops\"]\nevery = \"500ms\"\n",
+     "18:9: error: 'every' in audience 'x' is 500ms, outside 1s..1d"},
+    {"EveryShortWarns",
+     "[audiences.x]\nchannels = [\"ops\"]\nevery = \"1m\"\n[[rules]]\non = \"update\"\n"
+     "audiences = [\"x\"]\ntemplate = \"t\"\n",
+     "18:9: warning: 'every' in audience 'x' is 1m: an update more often than every 5 minutes "
+     "floods people"},
     {"UnusedAudience", "[audiences.x]\nchannels = [\"ops\"]\n",
      "16:1: warning: audience 'x' is in no [[rules]]"},
     // --- templates ---

@@ -94,7 +94,7 @@ Facts Composer::facts(const Incident& incident, std::int64_t now, std::string_vi
       facts["next_update"] = humanTime(now + spec->second.every->count());
     }
   }
-  for (std::string_view role : {"incident_commander", "spokesperson"}) {
+  for (std::string_view role : {kIncidentCommander, kSpokesperson, kApprover}) {
     auto found = plan_.roles.find(std::string(role));
     facts[std::string(role)] = found != plan_.roles.end() && !found->second.person.empty()
                                    ? found->second.person

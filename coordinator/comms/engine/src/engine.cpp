@@ -520,33 +520,36 @@ Result<boost::json::object> Engine::reject(std::int64_t id, std::string_view by,
 
 Result<boost::json::object> Engine::resolve(std::string_view key, std::string_view by,
                                             std::string_view note) {
-  Result<std::optional<detail::Incident>> result =
-      detail::guarded<std::optional<detail::Incident>>([&]() -> std::optional<detail::Incident> {
-        const std::lock_guard lock(impl_->writerMutex);
-        detail::Connection& db = *impl_->writer;
-        detail::Transaction transaction(db);
-        std::optional<detail::Incident> incident = detail::loadIncident(db, key);
-        if (!incident || incident->state == "resolved") {
-          return incident;
-        }
-        const std::int64_t now = impl_->now();
-        incident->state = "resolved";
-        incident->resolvedAt = now;
-        incident->resolvedBy = std::string(by);
-        detail::saveIncident(db, *incident);
-        detail::Occasion occasion{Trigger::resolved};
-        occasion.extra["note"] = std::string(note);
-        impl_->composer.announce(db, *incident, occasion, now);
-        transaction.commit();
-        return incident;
-      });
-  if (!result) {
-    return result.error();
+  bool resolvedNow = false;
+  Result<bool> found = detail::guarded<bool>([&] {
+    const std::lock_guard lock(impl_->writerMutex);
+    detail::Connection& db = *impl_->writer;
+    detail::Transaction transaction(db);
+    std::optional<detail::Incident> incident = detail::loadIncident(db, key);
+    if (!incident) {
+      return false;
+    }
+    if (incident->state != "resolved") {
+      const std::int64_t now = impl_->now();
+      incident->state = "resolved";
+      incident->resolvedAt = now;
+      incident->resolvedBy = std::string(by);
+      detail::saveIncident(db, *incident);
+      detail::Occasion occasion{Trigger::resolved};
+      occasion.extra["note"] = std::string(note);
+      impl_->composer.announce(db, *incident, occasion, now);
+      resolvedNow = true;
+    }
+    transaction.commit();
+    return true;
+  });
+  if (!found) {
+    return found.error();
   }
-  if (!*result) {
+  if (!*found) {
     return Error{"incident " + std::string(key) + " does not exist", ""};
   }
-  if ((*result)->resolvedBy != by) {
+  if (!resolvedNow) {
     return Error{"incident " + std::string(key) + " is already resolved", ""};
   }
   impl_->log("comms: incident " + std::string(key) + " resolved by " + std::string(by));

@@ -289,12 +289,19 @@ class PlanReader {
       }
     }
     if (auto every = reader.duration("every")) {
-      if (*every < std::chrono::minutes(5) || *every > std::chrono::hours(24)) {
+      if (*every < std::chrono::seconds(1) || *every > std::chrono::hours(24)) {
         sink_.error(
             reader.where("every"),
-            config::keyIn("every", context) + " is " + formatDuration(*every) + ", outside 5m..1d",
+            config::keyIn("every", context) + " is " + formatDuration(*every) + ", outside 1s..1d",
             "how often this audience hears while an incident is open, e.g. \"30m\"");
       } else {
+        if (*every < std::chrono::minutes(5)) {
+          // Short periods are for rehearsing the plan (and for its tests).
+          sink_.warning(reader.where("every"),
+                        config::keyIn("every", context) + " is " + formatDuration(*every) +
+                            ": an update more often than every 5 minutes floods people",
+                        "most plans promise updates every 15m to 1h");
+        }
         audience.every = *every;
         everyAt_[name] = reader.where("every");
       }

@@ -281,10 +281,10 @@ void readChannel(const std::string& name, const Node& table, Plan& plan, Diagnos
     }
   }
   if (auto giveUp = reader.duration("give_up_after")) {
-    if (*giveUp < std::chrono::minutes(1) || *giveUp > std::chrono::hours(24 * 7)) {
+    if (*giveUp < std::chrono::seconds(1) || *giveUp > std::chrono::hours(24 * 7)) {
       sink.error(reader.where("give_up_after"),
                  config::keyIn("give_up_after", context) + " is " + formatDuration(*giveUp) +
-                     ", outside 1m..7d",
+                     ", outside 1s..7d",
                  "how long to keep retrying a message, e.g. \"1h\"");
     } else {
       channel.giveUpAfter = *giveUp;
