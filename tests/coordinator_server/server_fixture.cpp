@@ -115,7 +115,7 @@ std::string helloLine(const std::string& agent) {
 
 void CoordinatorTest::SetUp() {
   database_ = dir_.path() / "events.db";
-  const fs::path file = dir_.write("coordinator.toml", testConfig(database_));
+  const fs::path file = dir_.write("coordinator.toml", testConfig(database_) + extraConfig());
   Result<ServerConfig> config = loadServerConfig(file);
   ASSERT_TRUE(config.ok()) << config.error().message;
   logFile_ = std::make_unique<std::ofstream>(dir_.path() / "coordinator.log");

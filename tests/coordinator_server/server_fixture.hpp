@@ -49,6 +49,8 @@ class CoordinatorTest : public ::testing::Test {
  protected:
   void SetUp() override;
   void TearDown() override;
+  // Appended to testConfig() (e.g. a [comms] table, more tokens).
+  virtual std::string extraConfig() { return {}; }
 
   std::unique_ptr<test_support::WsClient> connectAgent(const std::string& which,
                                                        std::string& error);

@@ -162,6 +162,9 @@ ApiResponse handleStatusPage(comms::Engine* engine, const ApiRequest& request,
     }
     return page("text/html; charset=utf-8", std::move(*html));
   }
+  if (s.size() == 2 && s[1] == "style.css") {
+    return page("text/css; charset=utf-8", std::string(comms::Engine::statusStyle()));
+  }
   if (s.size() == 2 && s[1] == "feed.atom") {
     Result<std::string> atom = engine->statusAtom();
     if (!atom) {

@@ -378,6 +378,8 @@ std::string publicState(const Incident& incident) {
   return incident.state == "investigating" ? "investigating" : "identified";
 }
 
+// Served as /status/style.css: the coordinator's CSP (default-src 'self')
+// refuses inline styles.
 constexpr std::string_view kPageStyle =
     "body{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;"
     "color:#1d2330}h1{font-size:1.6rem}.incident{border:1px solid #d5d9e0;border-radius:6px;"
@@ -407,6 +409,10 @@ void writeIncidentHtml(std::ostringstream& out, const Plan& plan, detail::Connec
 }
 
 }  // namespace
+
+std::string_view Engine::statusStyle() {
+  return kPageStyle;
+}
 
 Result<boost::json::array> Engine::incidents(bool openOnly, std::size_t limit) {
   return detail::guarded<boost::json::array>([&] {
@@ -492,8 +498,9 @@ Result<std::string> Engine::statusHtml() {
     out << "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
            "content=\"width=device-width\"><title>"
         << html(plan.statusPage.title) << "</title><link rel=\"alternate\" "
-        << "type=\"application/atom+xml\" href=\"/status/feed.atom\"><style>" << kPageStyle
-        << "</style></head><body><h1>" << html(plan.statusPage.title) << "</h1>";
+        << "type=\"application/atom+xml\" href=\"/status/feed.atom\"><link rel=\"stylesheet\" "
+           "href=\"/status/style.css\"></head><body><h1>"
+        << html(plan.statusPage.title) << "</h1>";
     if (open.empty()) {
       out << "<p class=\"ok\" id=\"overall\">All systems operational.</p>";
     } else {
@@ -526,7 +533,8 @@ Result<std::optional<std::string>> Engine::statusIncidentHtml(std::string_view k
     std::ostringstream out;
     out << "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>"
         << html(serviceName(plan, incident->service)) << " - " << html(plan.statusPage.title)
-        << "</title><style>" << kPageStyle << "</style></head><body><p><a href=\"/status\">"
+        << "</title><link rel=\"stylesheet\" href=\"/status/style.css\"></head><body><p><a "
+           "href=\"/status\">"
         << html(plan.statusPage.title) << "</a></p>";
     writeIncidentHtml(out, plan, *impl_->api, *incident, false);
     if (incident->state == "resolved") {

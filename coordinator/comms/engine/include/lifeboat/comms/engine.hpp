@@ -102,6 +102,8 @@ class Engine {
   Result<std::string> statusHtml();
   Result<std::string> statusAtom();
   Result<std::optional<std::string>> statusIncidentHtml(std::string_view key);
+  // The pages' stylesheet (/status/style.css).
+  static std::string_view statusStyle();
 
   struct Impl;  // opaque: the engine's sources share it
 
