@@ -5,8 +5,10 @@
 #   event    what the coordinator reads from agents (stream batches, event
 #            lines, timestamps) and the agent's reading of replies:
 #            fuzz/event_fuzzer.cpp
+#   plan     the coordinator's communication plan (input guard, toml++,
+#            checks, templates): fuzz/plan_fuzzer.cpp
 #
-#   scripts/fuzz.sh [runbook|event] [SECONDS]      default: runbook, 600
+#   scripts/fuzz.sh [runbook|event|plan] [SECONDS]      default: runbook, 600
 #
 # FUZZ_WORKERS=N runs N processes in libFuzzer's fork mode (default 2; 1 runs a
 # single process). Installs nothing: it needs clang and libclang-rt-14-dev
@@ -16,14 +18,14 @@
 set -euo pipefail
 
 target=runbook
-if [[ ${1:-} == runbook || ${1:-} == event ]]; then
+if [[ ${1:-} == runbook || ${1:-} == event || ${1:-} == plan ]]; then
   target=$1
   shift
 fi
 seconds=${1:-600}
 workers=${FUZZ_WORKERS:-2}
 if [[ ! $seconds =~ ^[1-9][0-9]*$ || ! $workers =~ ^[1-9][0-9]*$ ]]; then
-  echo "usage: $0 [runbook|event] [SECONDS]   (SECONDS and FUZZ_WORKERS are positive integers)" >&2
+  echo "usage: $0 [runbook|event|plan] [SECONDS]   (SECONDS and FUZZ_WORKERS are positive integers)" >&2
   exit 2
 fi
 
@@ -39,12 +41,19 @@ fuzzer=build-fuzz/bin/${target}_fuzzer
 # file each, and the whole file as one batch.
 corpus=fuzz/corpus-work
 [[ $target == event ]] && corpus=fuzz/corpus-event-work
+[[ $target == plan ]] && corpus=fuzz/corpus-plan-work
 mkdir -p "$corpus"
 shopt -s nullglob globstar
 seeds=0
 if [[ $target == runbook ]]; then
   dict=fuzz/toml.dict
   for seed in runbooks/*.toml tests/**/*.toml; do
+    cp "$seed" "$corpus/seed-$(sha1sum <"$seed" | cut -c1-16).toml"
+    seeds=$((seeds + 1))
+  done
+elif [[ $target == plan ]]; then
+  dict=fuzz/toml.dict
+  for seed in coordinator/examples/*.toml; do
     cp "$seed" "$corpus/seed-$(sha1sum <"$seed" | cut -c1-16).toml"
     seeds=$((seeds + 1))
   done
