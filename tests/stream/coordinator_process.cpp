@@ -24,7 +24,8 @@ fs::path coordinatorBinary() {
 }
 
 CoordinatorProcess::CoordinatorProcess(const fs::path& directory,
-                                       const std::vector<std::string>& agents)
+                                       const std::vector<std::string>& agents,
+                                       const std::string& extraConfig)
     : directory_(directory) {
   std::vector<std::string> certs{coordinatorBinary().string(), "certs", "init",
                                  (directory / "tls").string()};
@@ -41,7 +42,8 @@ CoordinatorProcess::CoordinatorProcess(const fs::path& directory,
       << "\"\ncert_file = \"tls/coordinator.pem\"\nkey_file = \"tls/coordinator-key.pem\"\n"
          "client_ca_file = \"tls/ca.pem\"\n\n[api]\nlisten = \"127.0.0.1:"
       << port + 1
-      << "\"\ncert_file = \"tls/coordinator.pem\"\nkey_file = \"tls/coordinator-key.pem\"\n";
+      << "\"\ncert_file = \"tls/coordinator.pem\"\nkey_file = \"tls/coordinator-key.pem\"\n"
+      << extraConfig;
 }
 
 CoordinatorProcess::~CoordinatorProcess() {

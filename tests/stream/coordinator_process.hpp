@@ -20,9 +20,10 @@ std::filesystem::path coordinatorBinary();
 class CoordinatorProcess {
  public:
   // Makes `directory`/tls with `certs init --agent NAME` for each of `agents`
-  // and a config using `directory`/events.db.
-  CoordinatorProcess(const std::filesystem::path& directory,
-                     const std::vector<std::string>& agents);
+  // and a config using `directory`/events.db; `extraConfig` (TOML such as
+  // [[token]] and [comms] tables) is appended to it.
+  CoordinatorProcess(const std::filesystem::path& directory, const std::vector<std::string>& agents,
+                     const std::string& extraConfig = {});
   ~CoordinatorProcess();
   CoordinatorProcess(const CoordinatorProcess&) = delete;
   CoordinatorProcess& operator=(const CoordinatorProcess&) = delete;
@@ -35,6 +36,7 @@ class CoordinatorProcess {
   bool running() const { return pid_ > 0; }
 
   std::string url() const;
+  int apiPort() const { return agentsPort_ + 1; }  // the API's HTTPS port
   std::filesystem::path tls(const std::string& name) const;
   std::filesystem::path database() const;
   std::string log() const;  // the tail of its log
