@@ -31,6 +31,9 @@
     detailRefresh: null,
     agentsRefresh: null,
     generation: 0, // bumped at sign-out: answers for an older session are dropped
+    view: "runs", // "runs" | "comms"
+    comms: null, // freshComms()
+    commsRefresh: null,
   };
 
   const $ = (id) => document.getElementById(id);
@@ -102,30 +105,47 @@
   // ---------------------------------------------------------------- API
 
   class HttpError extends Error {
-    constructor(status, message) {
+    constructor(status, message, reason) {
       super(message);
       this.status = status;
+      this.reason = typeof reason === "string" ? reason : message; // the API's own words
     }
   }
 
-  async function api(path) {
+  // options: {method, json (a body to send as JSON), text (answer is text)}.
+  // A refused request throws HttpError with the API's own error text.
+  async function api(path, options = {}) {
     const generation = state.generation;
-    const response = await fetch(path, {
-      headers: { Authorization: `Bearer ${state.token}`, Accept: "application/json" },
-      cache: "no-store",
-    });
-    let body = null;
+    const headers = {
+      Authorization: `Bearer ${state.token}`,
+      Accept: options.text ? "text/markdown, text/plain" : "application/json",
+    };
+    const init = { method: options.method || "GET", headers, cache: "no-store" };
+    if (options.json !== undefined) {
+      headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(options.json);
+    }
+    const response = await fetch(path, init);
+    let raw = "";
     try {
-      body = await response.json();
+      raw = await response.text();
     } catch (_) {
-      body = null;
+      raw = "";
+    }
+    let body = null;
+    if (!options.text || !response.ok) {
+      try {
+        body = JSON.parse(raw);
+      } catch (_) {
+        body = null;
+      }
     }
     if (generation !== state.generation) throw new HttpError(0, "signed out");
     if (!response.ok) {
       const reason = body && typeof body.error === "string" ? body.error : response.statusText;
-      throw new HttpError(response.status, `${response.status} ${reason}`.trim());
+      throw new HttpError(response.status, `${response.status} ${reason}`.trim(), body && body.error);
     }
-    return body;
+    return options.text ? raw : body;
   }
 
   function showBoardError(error) {
@@ -194,6 +214,7 @@
     state.runs = [];
     state.selected = null;
     state.detail = null;
+    state.comms = freshComms();
     sessionStorage.removeItem(TOKEN_KEY);
     closeLive();
     renderDetail();
@@ -283,6 +304,7 @@
     }
     if (message.kind !== "event" || !message.event) return;
     const event = message.event;
+    commsEvent();
     const agent = state.agents.get(event.agent);
     if (agent) {
       // An event is a sign of life. Seen now, by this browser's clock: the
@@ -303,7 +325,7 @@
   // ---------------------------------------------------------------- loading
 
   async function refreshAll() {
-    await Promise.all([loadAgents(), loadRuns(), loadDetail()]);
+    await Promise.all([loadAgents(), loadRuns(), loadDetail(), loadComms()]);
   }
 
   async function loadAgents() {
@@ -666,6 +688,548 @@
     $("notes").replaceChildren(...items);
   }
 
+  // ---------------------------------------------------------------- views
+
+  function showView(view) {
+    state.view = view;
+    $("tab-runs").setAttribute("aria-pressed", view === "runs" ? "true" : "false");
+    $("tab-comms").setAttribute("aria-pressed", view === "comms" ? "true" : "false");
+    $("runs-view").hidden = view !== "runs";
+    $("comms-view").hidden = view !== "comms";
+    const skip = document.querySelector(".skip-link");
+    skip.href = view === "comms" ? "#incident-detail" : "#run-detail";
+    skip.textContent = view === "comms" ? "Skip to the selected incident" : "Skip to the selected run";
+    if (view === "comms") loadComms();
+  }
+
+  // ---------------------------------------------------------------- communications
+  //
+  // The comms engine's incidents, messages and channels (docs/coordinator.md,
+  // "Communications"). Loaded when the view opens, every few seconds while it
+  // is open, and soon after live events (the engine reads stored events within
+  // a second of their commit). A coordinator without [comms] answers 404.
+
+  const COMMS_POLL_MS = 3000;
+  const COMMS_AFTER_EVENT_MS = 1200;
+
+  function freshComms() {
+    return {
+      configured: null, // null: not asked yet
+      notConfiguredText: "",
+      incidents: [],
+      channels: [],
+      selected: null, // incident key
+      messages: [],
+      messagesFor: null,
+      summary: null, // {key, text} once asked for
+      summaryOpen: false,
+      forms: new Map(), // message id -> {kind: "edit"|"reject", node}
+      errors: new Map(), // message id -> the API's refusal, as text
+      busy: new Set(), // message ids with a request under way
+      loading: false,
+      again: false,
+      drawn: "", // what the incident detail was drawn from
+    };
+  }
+
+  // A coordinator without [comms] is asked again when the view opens or the
+  // live feed reconnects (a restart may have added it), not on every event.
+  function commsEvent() {
+    if (!state.token || state.comms.configured === false) return;
+    debounce("commsRefresh", COMMS_AFTER_EVENT_MS, loadComms);
+  }
+
+  async function loadComms() {
+    const comms = state.comms;
+    if (!state.token) return;
+    if (comms.loading) {
+      comms.again = true;
+      return;
+    }
+    comms.loading = true;
+    try {
+      await loadCommsOnce(comms);
+    } finally {
+      comms.loading = false;
+      if (comms.again && state.comms === comms) {
+        comms.again = false;
+        loadComms();
+      }
+    }
+  }
+
+  async function loadCommsOnce(comms) {
+    let incidents;
+    try {
+      incidents = await api("/api/v1/incidents");
+    } catch (error) {
+      if (state.comms !== comms) return;
+      if (error instanceof HttpError && error.status === 404) {
+        comms.configured = false;
+        comms.notConfiguredText = error.reason;
+        renderComms();
+        return;
+      }
+      if (error instanceof HttpError && (error.status === 0 || error.status === 401)) {
+        showBoardError(error);
+        return;
+      }
+      $("comms-error").textContent = `Could not load the incidents: ${error.message}`;
+      return;
+    }
+    if (state.comms !== comms) return;
+    comms.configured = true;
+    comms.incidents = Array.isArray(incidents.incidents) ? incidents.incidents : [];
+    const viewOpen = state.view === "comms";
+    const wanted = comms.selected;
+    const requests = [viewOpen ? api("/api/v1/channels") : null,
+                      viewOpen && wanted ? api(`/api/v1/messages?incident=${encodeURIComponent(wanted)}`) : null,
+                      viewOpen && wanted && comms.summaryOpen
+                        ? api(`/api/v1/incidents/${encodeURIComponent(wanted)}/summary`, { text: true })
+                        : null];
+    const [channels, messages, summary] = await Promise.allSettled(requests.map((request) => request));
+    if (state.comms !== comms) return;
+    const problems = [];
+    if (channels.status === "fulfilled" && channels.value) {
+      comms.channels = Array.isArray(channels.value.channels) ? channels.value.channels : [];
+    } else if (channels.status === "rejected") {
+      problems.push(`channels: ${channels.reason.message}`);
+    }
+    if (comms.selected === wanted) {
+      if (messages.status === "fulfilled" && messages.value) {
+        comms.messages = Array.isArray(messages.value.messages) ? messages.value.messages : [];
+        comms.messagesFor = wanted;
+      } else if (messages.status === "rejected") {
+        problems.push(`messages: ${messages.reason.message}`);
+      }
+      if (summary.status === "fulfilled" && typeof summary.value === "string") {
+        comms.summary = { key: wanted, text: summary.value };
+        $("summary-error").textContent = "";
+      } else if (summary.status === "rejected") {
+        $("summary-error").textContent = `Could not load the summary: ${summary.reason.message}`;
+      }
+    }
+    $("comms-error").textContent = problems.length ? `Could not load ${problems.join("; ")}` : "";
+    renderComms();
+  }
+
+  function awaitingCount(incident) {
+    const counts = incident && incident.messages;
+    return counts && Number.isFinite(counts.awaiting_approval) ? counts.awaiting_approval : 0;
+  }
+
+  function renderComms() {
+    const comms = state.comms;
+    const off = comms.configured === false;
+    $("comms-off").hidden = !off;
+    $("comms-off-detail").textContent = off ? `The coordinator said: ${comms.notConfiguredText}` : "";
+    $("comms-side").hidden = off;
+    $("incident-detail").hidden = off;
+    const awaiting = comms.incidents.reduce((sum, incident) => sum + awaitingCount(incident), 0);
+    const count = $("tab-comms-count");
+    count.hidden = awaiting === 0;
+    count.textContent = awaiting ? `${awaiting} awaiting approval` : "";
+    if (off || state.view !== "comms") return;
+    renderChannels();
+    renderIncidents();
+    renderIncident();
+  }
+
+  function renderChannels() {
+    // Failing channels first: they are the ones to look at.
+    const channels = state.comms.channels.slice().sort((a, b) =>
+      (a.state === "failing" ? 0 : 1) - (b.state === "failing" ? 0 : 1) || String(a.name).localeCompare(String(b.name)));
+    $("channels").replaceChildren(...channels.map((channel) => {
+      const failing = channel.state === "failing";
+      const item = element("li", `channel${failing ? " channel-failing" : ""}`);
+      item.dataset.channel = channel.name;
+      item.dataset.state = channel.state || "unknown";
+      const head = element("span", "channel-head");
+      head.append(element("strong", "channel-name", channel.name),
+                  element("span", "channel-kind", channel.kind),
+                  element("span", `badge channel-state channel-${failing ? "failing" : "ok"}`,
+                          failing ? "failing" : "ok"));
+      item.append(head);
+      const counts = `sent ${channel.sent ?? 0} · pending ${channel.pending ?? 0} · failed ${channel.failed ?? 0}` +
+        ` · last success ${channel.last_success_at ? formatTime(channel.last_success_at) : "never"}`;
+      item.append(element("span", "entry-meta", counts));
+      if (failing || channel.consecutive_failures > 0) {
+        const problem = element("span", "channel-problem",
+                                `${channel.consecutive_failures} failure(s) in a row, last at ` +
+                                `${formatTime(channel.last_failure_at)}: ${channel.last_error || "no error text"}`);
+        item.append(problem);
+      }
+      return item;
+    }));
+    $("channels-empty").hidden = channels.length > 0;
+  }
+
+  function renderIncidents() {
+    const incidents = state.comms.incidents;
+    const open = incidents.filter((incident) => incident.state !== "resolved");
+    const past = incidents.filter((incident) => incident.state === "resolved");
+    fillIncidentList($("incidents-open"), open);
+    fillIncidentList($("incidents-past"), past);
+    $("incidents-open-empty").hidden = open.length > 0;
+    $("incidents-past-empty").hidden = past.length > 0;
+  }
+
+  function stateBadge(incident) {
+    const words = { failing_over: "failing over", restored: "restored", failed: "failed", resolved: "resolved" };
+    const value = incident.state || "unknown";
+    const badge = element("span", `badge incident-state incident-${value}`, words[value] || value);
+    badge.dataset.state = value;
+    return badge;
+  }
+
+  function fillIncidentList(list, incidents) {
+    const focused = document.activeElement && document.activeElement.dataset
+      ? document.activeElement.dataset.incident
+      : undefined;
+    list.replaceChildren(...incidents.map((incident) => {
+      const item = element("li", "run");
+      const button = element("button", "run-button");
+      button.type = "button";
+      button.dataset.incident = incident.key;
+      button.setAttribute("aria-pressed", state.comms.selected === incident.key ? "true" : "false");
+      const badges = element("span", "badges");
+      badges.append(drillBadge(incident), stateBadge(incident));
+      const awaiting = awaitingCount(incident);
+      if (awaiting) {
+        const badge = element("span", "badge awaiting", `${awaiting} awaiting approval`);
+        badge.dataset.awaiting = String(awaiting);
+        badges.append(badge);
+      }
+      const failed = incident.messages && incident.messages.failed;
+      if (failed) badges.append(element("span", "badge failed-count", `${failed} failed`));
+      button.append(element("span", "run-service", incident.service_name || incident.service || "(no service)"),
+                    badges,
+                    element("span", "run-meta", `${incident.agent || "?"} · opened ${formatTime(incident.opened_at)}`),
+                    element("span", "run-id", incident.key));
+      button.addEventListener("click", () => selectIncident(incident.key));
+      item.append(button);
+      return item;
+    }));
+    if (focused) {
+      const again = list.querySelector(`button[data-incident="${CSS.escape(focused)}"]`);
+      if (again) again.focus();
+    }
+  }
+
+  function selectIncident(key) {
+    const comms = state.comms;
+    if (comms.selected !== key) {
+      comms.selected = key;
+      comms.messages = [];
+      comms.messagesFor = null;
+      comms.summary = null;
+      comms.summaryOpen = false;
+      comms.forms.clear();
+      comms.errors.clear();
+      comms.drawn = "";
+      $("summary-error").textContent = "";
+    }
+    renderIncidents();
+    renderIncident();
+    loadComms().then(() => {
+      if (state.comms.selected === key) $("incident-detail").focus({ preventScroll: true });
+    });
+  }
+
+  function renderIncident() {
+    const comms = state.comms;
+    const incident = comms.incidents.find((candidate) => candidate.key === comms.selected);
+    const body = $("incident-body");
+    if (!comms.selected) {
+      $("incident-title").textContent = "No incident selected";
+      $("incident-hint").hidden = false;
+      body.hidden = true;
+      return;
+    }
+    $("incident-hint").hidden = true;
+    if (!incident) {
+      $("incident-title").textContent = `Loading ${comms.selected}…`;
+      body.hidden = true;
+      return;
+    }
+    // A refresh that changed nothing redraws nothing (focus and text
+    // selections stay); an open edit form keeps its own DOM node.
+    const drawn = JSON.stringify([incident, comms.messagesFor === incident.key ? comms.messages : null,
+                                  [...comms.errors], [...comms.forms.keys()], [...comms.busy],
+                                  comms.summaryOpen, comms.summary]);
+    if (drawn === comms.drawn && !body.hidden) return;
+    const form = document.activeElement && document.activeElement.closest
+      ? document.activeElement.closest(".message-form")
+      : null;
+    if (form && body.contains(form) && comms.drawn !== "") {
+      // Someone is typing in a form: redraw after they leave it.
+      return;
+    }
+    comms.drawn = drawn;
+    $("incident-title").textContent = `${incident.service_name || incident.service || "incident"} — ${incident.key}`;
+    body.hidden = false;
+    body.dataset.incident = incident.key;
+    $("incident-badges").replaceChildren(drillBadge(incident), stateBadge(incident),
+                                         verdictBadge("rto", incident.rto, incident.state === "failing_over"),
+                                         verdictBadge("rpo", incident.rpo, incident.state === "failing_over"));
+    const facts = [
+      ["Agent", incident.agent],
+      ["Run", incident.run],
+      ["Runbook", incident.runbook],
+      ["Opened", formatTime(incident.opened_at)],
+      ["Outage start", formatTime(incident.outage_start)],
+      ["Restored", formatTime(incident.restored_at)],
+      ["Resolved", incident.resolved_at
+        ? `${formatTime(incident.resolved_at)}${incident.resolved_by ? ` by ${incident.resolved_by}` : ""}`
+        : "open"],
+      ["Outcome", incident.outcome || "–"],
+      ["RTO", objectiveText(incident.rto)],
+      ["RPO", objectiveText(incident.rpo)],
+    ];
+    $("incident-facts").replaceChildren(
+      ...facts.flatMap(([term, value]) => [element("dt", null, term), element("dd", null, value || "–")]),
+    );
+    renderCadence(incident);
+    renderAudiences(incident);
+    renderSummary(incident);
+  }
+
+  function renderCadence(incident) {
+    const rows = (Array.isArray(incident.cadence) ? incident.cadence : []).map((entry) => {
+      const row = element("tr");
+      row.dataset.audience = entry.audience;
+      const header = element("th", null, entry.audience);
+      header.setAttribute("scope", "row");
+      const missed = element("td", entry.missed > 0 ? "missed" : null, entry.missed ?? 0);
+      row.append(header, element("td", null, formatDuration(entry.every_ms)), element("td", null, entry.updates ?? 0),
+                 missed, element("td", null, entry.max_gap_ms ? formatDuration(entry.max_gap_ms) : "–"),
+                 element("td", null, entry.next_due_at ? formatTime(entry.next_due_at) : "none (resolved)"));
+      return row;
+    });
+    if (rows.length === 0) {
+      const row = element("tr");
+      const cell = element("td", "empty", "No audience of this incident has a cadence (every).");
+      cell.colSpan = 6;
+      row.append(cell);
+      rows.push(row);
+    }
+    $("cadence").replaceChildren(...rows);
+  }
+
+  // What a message's state means, in words: the badge and the line under it.
+  function messageStateText(message) {
+    switch (message.state) {
+      case "awaiting_approval":
+        return ["awaiting approval", `waiting for the spokesperson since ${formatTime(message.created_at)}`];
+      case "pending": {
+        const next = message.next_attempt_at ? `next attempt ${formatTime(message.next_attempt_at)}` : "sending";
+        return ["pending", `${message.attempts ?? 0} attempt(s) so far, ${next}` +
+          (message.last_error ? `; last error: ${message.last_error}` : "")];
+      }
+      case "sent":
+        return ["sent", `sent ${formatTime(message.sent_at)}` +
+          (message.attempts > 1 ? ` after ${message.attempts} attempts` : "")];
+      case "failed":
+        return ["failed", `gave up after ${message.attempts ?? 0} attempt(s): ${message.last_error || "no error text"}`];
+      case "held":
+        return ["held", `drill: held, would have gone to ${message.would_go_to || message.channel}`];
+      case "rejected":
+        return ["rejected", `rejected by ${message.approved_by || "?"} ${formatTime(message.approved_at)}` +
+          (message.last_error ? `: ${message.last_error}` : "")];
+      default:
+        return [message.state || "unknown", ""];
+    }
+  }
+
+  function renderAudiences(incident) {
+    const comms = state.comms;
+    const messages = comms.messagesFor === incident.key ? comms.messages.slice() : [];
+    messages.sort((a, b) => a.id - b.id);
+    const groups = new Map();
+    for (const message of messages) {
+      if (!groups.has(message.audience)) groups.set(message.audience, []);
+      groups.get(message.audience).push(message);
+    }
+    // Audiences by name; alerts to roles ("role:...") after them.
+    const names = [...groups.keys()].sort((a, b) =>
+      (a.startsWith("role:") ? 1 : 0) - (b.startsWith("role:") ? 1 : 0) || a.localeCompare(b));
+    const sections = names.map((name) => {
+      const section = element("section", "audience");
+      section.dataset.audience = name;
+      const title = name.startsWith("role:") ? `Alerts to ${name.slice(5)}` : name;
+      section.append(element("h4", "audience-title", title));
+      const list = element("ul", "message-list");
+      list.append(...groups.get(name).map(renderMessage));
+      section.append(list);
+      return section;
+    });
+    if (sections.length === 0) {
+      sections.push(element("p", "empty", comms.messagesFor === incident.key ? "No messages." : "Loading messages…"));
+    }
+    $("audiences").replaceChildren(...sections);
+  }
+
+  function renderMessage(message) {
+    const comms = state.comms;
+    const item = element("li", `message message-${message.state}`);
+    item.dataset.message = String(message.id);
+    item.dataset.state = message.state;
+    item.dataset.channel = message.channel;
+    const [word, detail] = messageStateText(message);
+    const head = element("div", "message-head");
+    head.append(element("strong", "message-channel", message.channel),
+                element("span", `badge message-state state-${message.state}`, word),
+                element("span", "badge message-trigger", message.trigger));
+    if (message.drill) head.append(element("span", "badge drill", "drill"));
+    if (message.edited) head.append(element("span", "badge edited", "edited"));
+    item.append(head);
+    item.append(element("p", "message-subject", message.subject));
+    item.append(element("p", "message-body", message.body));
+    const meta = [`made ${formatTime(message.created_at)}`];
+    if (message.approved_by && message.state !== "rejected") {
+      meta.push(`approved by ${message.approved_by} ${formatTime(message.approved_at)}`);
+    }
+    item.append(element("span", "entry-meta message-detail", detail));
+    item.append(element("span", "entry-meta", meta.join(" · ")));
+    const refusal = comms.errors.get(message.id);
+    if (refusal) {
+      const error = element("p", "error message-error", refusal);
+      error.setAttribute("role", "alert");
+      item.append(error);
+    }
+    if (message.state === "awaiting_approval") item.append(approvalControls(message));
+    return item;
+  }
+
+  function approvalControls(message) {
+    const comms = state.comms;
+    const open = comms.forms.get(message.id);
+    if (open) return open.node;
+    const busy = comms.busy.has(message.id);
+    const actions = element("div", "message-actions");
+    const approve = element("button", "approve", "Approve");
+    approve.type = "button";
+    approve.disabled = busy;
+    approve.addEventListener("click", () => decide(message, "approve", {}));
+    const edit = element("button", "button-secondary edit", "Edit");
+    edit.type = "button";
+    edit.disabled = busy;
+    edit.addEventListener("click", () => openForm(message, "edit"));
+    const reject = element("button", "button-secondary reject", "Reject");
+    reject.type = "button";
+    reject.disabled = busy;
+    reject.addEventListener("click", () => openForm(message, "reject"));
+    actions.append(approve, edit, reject);
+    return actions;
+  }
+
+  function openForm(message, kind) {
+    const comms = state.comms;
+    const form = element("form", "message-form");
+    form.noValidate = true;
+    form.dataset.kind = kind;
+    const id = `message-${message.id}`;
+    const field = (label, control, name) => {
+      control.id = `${id}-${name}`;
+      control.name = name;
+      const wrapper = element("div", "field");
+      const caption = element("label", null, label);
+      caption.htmlFor = control.id;
+      wrapper.append(caption, control);
+      return wrapper;
+    };
+    let first;
+    if (kind === "edit") {
+      const subject = element("input");
+      subject.type = "text";
+      subject.value = message.subject || "";
+      const body = element("textarea");
+      body.rows = 7;
+      body.value = message.body || "";
+      form.append(field("Subject", subject, "subject"), field("Body", body, "body"));
+      first = subject;
+    } else {
+      const reason = element("input");
+      reason.type = "text";
+      form.append(field("Reason for rejecting", reason, "reason"));
+      first = reason;
+    }
+    const submit = element("button", kind === "edit" ? "approve-edited" : "reject-confirm",
+                           kind === "edit" ? "Approve with these edits" : "Reject the message");
+    submit.type = "submit";
+    const cancel = element("button", "button-secondary cancel", "Cancel");
+    cancel.type = "button";
+    const buttons = element("div", "message-actions");
+    buttons.append(submit, cancel);
+    form.append(buttons);
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      if (kind === "edit") {
+        decide(message, "approve", { subject: form.elements.subject.value, body: form.elements.body.value });
+      } else {
+        decide(message, "reject", { reason: form.elements.reason.value });
+      }
+    });
+    cancel.addEventListener("click", () => {
+      comms.forms.delete(message.id);
+      renderIncident();
+    });
+    comms.forms.set(message.id, { kind, node: form });
+    comms.errors.delete(message.id);
+    renderIncident();
+    first.focus();
+  }
+
+  // POST approve/reject. A refusal (403 for a viewer or a token that is not
+  // the plan's spokesperson, 409 when someone else decided first) is shown
+  // on the message in the API's own words.
+  async function decide(message, action, body) {
+    const comms = state.comms;
+    comms.busy.add(message.id);
+    comms.errors.delete(message.id);
+    for (const button of $("audiences").querySelectorAll(`li[data-message="${message.id}"] button`)) {
+      button.disabled = true;
+    }
+    try {
+      await api(`/api/v1/messages/${encodeURIComponent(message.id)}/${action}`, { method: "POST", json: body });
+      if (state.comms !== comms) return;
+      comms.forms.delete(message.id);
+    } catch (error) {
+      if (state.comms !== comms) return;
+      if (error instanceof HttpError && error.status === 401) {
+        showBoardError(error);
+        return;
+      }
+      const verb = action === "approve" ? "approve" : "reject";
+      comms.errors.set(message.id, `Could not ${verb}: ${error.message}`);
+    } finally {
+      comms.busy.delete(message.id);
+    }
+    if (document.activeElement && document.activeElement.closest && document.activeElement.closest(".message-form")) {
+      document.activeElement.blur();
+    }
+    renderIncident();
+    await loadComms();
+  }
+
+  function renderSummary(incident) {
+    const comms = state.comms;
+    const button = $("summary-button");
+    button.textContent = comms.summaryOpen ? "Hide the summary" : "Show the summary";
+    button.setAttribute("aria-expanded", comms.summaryOpen ? "true" : "false");
+    const pre = $("summary");
+    const text = comms.summary && comms.summary.key === incident.key ? comms.summary.text : null;
+    pre.hidden = !comms.summaryOpen || text === null;
+    if (text !== null && pre.textContent !== text) pre.textContent = text;
+  }
+
+  function toggleSummary() {
+    const comms = state.comms;
+    comms.summaryOpen = !comms.summaryOpen;
+    renderIncident();
+    if (comms.summaryOpen) loadComms();
+  }
+
   // ---------------------------------------------------------------- Gantt
 
   const GANTT = {
@@ -891,7 +1455,14 @@
       signIn(token);
     });
     $("sign-out").addEventListener("click", () => signOut(""));
+    $("tab-runs").addEventListener("click", () => showView("runs"));
+    $("tab-comms").addEventListener("click", () => showView("comms"));
+    $("summary-button").addEventListener("click", toggleSummary);
+    state.comms = freshComms();
     setInterval(tick, 500);
+    setInterval(() => {
+      if (state.token && state.view === "comms" && !$("board").hidden) loadComms();
+    }, COMMS_POLL_MS);
     const saved = sessionStorage.getItem(TOKEN_KEY);
     if (saved) signIn(saved);
     else showSignIn("");

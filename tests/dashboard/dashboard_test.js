@@ -1,7 +1,9 @@
 // End-to-end test of the coordinator's dashboard (docs/testing.md,
 // "Dashboard"): the real lifeboat-coordinator on 127.0.0.1, real agent
 // traffic from `lifeboat drill` streaming over mutual TLS, and Debian's
-// chromium driven by playwright-core.
+// chromium driven by playwright-core. The coordinator runs a communication
+// plan ([comms]) whose webhooks go to tests/comms_channels/receiver.py, a
+// real HTTP receiver that checks every payload and its HMAC signature.
 //
 // Usage: LIFEBOAT_BINARY_DIR=BUILD node dashboard_test.js
 // (ctest sets the variable and NODE_PATH; tests/dashboard/CMakeLists.txt).
@@ -89,16 +91,18 @@ function startDrill(binaries, agentConfig, runbook, variables, logFile) {
 }
 
 class Coordinator {
-  constructor(binaries, config, logFile) {
+  constructor(binaries, config, logFile, env) {
     this.binaries = binaries;
     this.config = config;
     this.logFile = logFile;
+    this.env = env;
     this.child = null;
   }
 
   async start() {
     const child = childProcess.spawn(path.join(this.binaries, "lifeboat-coordinator"),
-                                     ["serve", "--config", this.config], { stdio: ["ignore", "pipe", "pipe"] });
+                                     ["serve", "--config", this.config],
+                                     { stdio: ["ignore", "pipe", "pipe"], env: this.env });
     this.child = child;
     const out = fs.createWriteStream(this.logFile, { flags: "a" });
     child.stderr.pipe(out);
@@ -133,6 +137,140 @@ class Coordinator {
     }
     return result;
   }
+}
+
+// tests/comms_channels/receiver.py on 127.0.0.1: it prints its port, records
+// every request as a JSON line and exits when its stdin closes.
+async function startReceiver(record, webhookKey, logFile) {
+  const script = path.join(__dirname, "..", "comms_channels", "receiver.py");
+  const child = childProcess.spawn("/usr/bin/python3", [script, "--record", record, "--webhook-key", webhookKey],
+                                   { stdio: ["pipe", "pipe", "pipe"] });
+  child.stderr.pipe(fs.createWriteStream(logFile));
+  const port = await new Promise((resolve, reject) => {
+    let text = "";
+    const timer = setTimeout(() => reject(new Error("receiver.py printed no port in 10 s")), 10000);
+    child.stdout.on("data", (chunk) => {
+      text += chunk;
+      const match = /^(\d+)\n/.exec(text);
+      if (match) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    });
+    child.once("close", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`receiver.py exited (${code}) before printing its port; see ${logFile}`));
+    });
+  });
+  return { child, port, stop: () => child.stdin.end() };
+}
+
+function receivedRequests(record) {
+  if (!fs.existsSync(record)) return [];
+  return fs.readFileSync(record, "utf8").split("\n").filter((line) => line !== "").map((line) => JSON.parse(line));
+}
+
+function apiPost(base, route, token, ca, body) {
+  return new Promise((resolve, reject) => {
+    const url = new URL(route, base);
+    const data = JSON.stringify(body);
+    const request = https.request(url, {
+      method: "POST",
+      ca,
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json",
+                 "Content-Length": Buffer.byteLength(data) },
+    }, (response) => {
+      let text = "";
+      response.on("data", (chunk) => (text += chunk));
+      response.on("end", () => resolve({ status: response.statusCode, text }));
+    });
+    request.on("error", reject);
+    request.end(data);
+  });
+}
+
+// The communication plan: customers need the spokesperson's approval and
+// hear in drills on their drill webhook; partners' drill messages are held;
+// engineering's webhook points at a port where nothing listens, so that
+// channel keeps failing; the incident commander hears on a working webhook.
+function commsPlan(receiverPort, deadPort) {
+  const hook = (name, port) => [
+    `[channels.${name}]`,
+    'kind = "webhook"',
+    `url = "http://127.0.0.1:${port}/webhook/${name}"`,
+    'secret = "${secret:env:LIFEBOAT_DASH_WEBHOOK_KEY}"',
+    "",
+  ];
+  return [
+    "[services.dash-quick]",
+    'display_name = "Dash quick"',
+    'impact = "Nothing: the dashboard test runs it."',
+    "",
+    ...hook("customer_drill_hook", receiverPort),
+    ...hook("partner_hook", receiverPort),
+    ...hook("commander_hook", receiverPort),
+    ...hook("eng_hook", deadPort),
+    "[roles.incident_commander]",
+    'person = "Dana Test"',
+    'channels = ["commander_hook"]',
+    "",
+    "[roles.spokesperson]",
+    'person = "Sam Test"',
+    'tokens = ["sam"]',
+    "",
+    "[audiences.customers]",
+    'channels = ["status_page"]',
+    'drill_channels = ["customer_drill_hook"]',
+    "external = true",
+    'approval = "spokesperson"',
+    'every = "30m"',
+    "",
+    "[audiences.partners]",
+    'channels = ["partner_hook"]',
+    "external = true",
+    'drill = "held"',
+    "",
+    "[audiences.engineering]",
+    'channels = ["eng_hook"]',
+    'drill = "real"',
+    "",
+    "[templates.opened]",
+    'subject = "{{service_name}}: we are investigating"',
+    'body = "{{impact}} Next update at {{next_update}}."',
+    "",
+    "[templates.restored]",
+    'subject = "{{service_name}} is working again"',
+    'body = "Restored after {{elapsed}}."',
+    "",
+    "[templates.resolved]",
+    'subject = "Resolved: {{service_name}}"',
+    'body = "The incident is resolved."',
+    "",
+    "[templates.still_working]",
+    'subject = "{{service_name}}: still working on it"',
+    'body = "Next update at {{next_update}}."',
+    "",
+    "[[rules]]",
+    'on = "opened"',
+    'audiences = ["customers", "partners", "engineering"]',
+    'template = "opened"',
+    "",
+    "[[rules]]",
+    'on = "restored"',
+    'audiences = ["customers", "engineering"]',
+    'template = "restored"',
+    "",
+    "[[rules]]",
+    'on = "resolved"',
+    'audiences = ["customers", "partners", "engineering"]',
+    'template = "resolved"',
+    "",
+    "[[rules]]",
+    'on = "update"',
+    'audiences = ["customers"]',
+    'template = "still_working"',
+    "",
+  ].join("\n");
 }
 
 function apiGet(base, route, token, ca) {
@@ -243,6 +381,176 @@ function checkTimelinePixels(file, chart) {
   assert.ok(stray < 40, `${stray} pixels outside the bars have a bar's colour in ${file}`);
 }
 
+// Checks the screenshot of the channel list: the failing channel's badge
+// colour fills a solid patch inside that channel's row and appears nowhere
+// else, so a failing channel stands out by more than its word.
+function checkChannelPixels(file, boxes, red) {
+  const png = PNG.sync.read(fs.readFileSync(file));
+  const inBox = (box, x, y) => x >= box.x - 1 && x <= box.x + box.width + 1 && y >= box.y - 1 && y <= box.y + box.height + 1;
+  let inside = 0;
+  let outside = 0;
+  for (let y = 0; y < png.height; y++) {
+    for (let x = 0; x < png.width; x++) {
+      const offset = (png.width * y + x) * 4;
+      if (!near([png.data[offset], png.data[offset + 1], png.data[offset + 2]], red, 4)) continue;
+      if (boxes.failing.some((box) => inBox(box, x, y))) inside++;
+      else outside++;
+    }
+  }
+  // The 4 px edge along the row and the badge: well over 100 pixels.
+  assert.ok(inside >= 100, `only ${inside} pixels of the failing colour inside the failing channel's row in ${file}`);
+  assert.ok(outside < 10, `${outside} pixels of the failing colour outside the failing channel's row in ${file}`);
+}
+
+// The Communications view against run 1's drill incident: messages grouped
+// by audience, a viewer's refused approval, the spokesperson's edit and
+// approval reaching the receiver, a rejection, a 409, the summary and the
+// channels' health.
+async function checkCommunications({ page, get, urls, ca, record, webhookKey, spokespersonToken, run1, shots }) {
+  const incident = await waitFor("run 1's drill incident in /api/v1/incidents", async () =>
+    (await get("/api/v1/incidents")).incidents.find((candidate) => candidate.run === run1.run));
+  assert.equal(incident.drill, true, JSON.stringify(incident));
+  assert.match(incident.key, /^drill-\d+$/);
+  const customers = await waitFor("run 1's customer messages awaiting approval", async () => {
+    const messages = (await get(`/api/v1/messages?incident=${incident.key}`)).messages;
+    const waiting = messages.filter((message) => message.audience === "customers" && message.state === "awaiting_approval");
+    return waiting.length === 3 ? waiting : null;
+  });
+  const byTrigger = (trigger) => {
+    const found = customers.find((message) => message.trigger === trigger);
+    assert.ok(found, `no ${trigger} message to customers: ${JSON.stringify(customers)}`);
+    return found;
+  };
+  const opened = byTrigger("opened");
+  const restored = byTrigger("restored");
+  const resolved = byTrigger("resolved");
+  assert.equal(opened.channel, "customer_drill_hook");
+
+  await page.getByRole("button", { name: /^Communications/ }).click();
+  await page.locator("#comms-view").waitFor({ state: "visible" });
+  assert.equal(await page.locator("#runs-view").isVisible(), false);
+  const incidentButton = page.locator(`#comms-side button[data-incident="${incident.key}"]`);
+  await incidentButton.waitFor();
+  await incidentButton.locator(".badge.drill").waitFor();
+  await incidentButton.locator('[data-awaiting="3"]').waitFor();
+
+  // Channels: engineering's webhook has nowhere to go and is failing.
+  const failingChannel = page.locator('#channels li[data-channel="eng_hook"][data-state="failing"]');
+  await failingChannel.waitFor({ timeout: 30000 });
+  await page.locator('#channels li[data-channel="commander_hook"][data-state="ok"]').waitFor();
+  assert.match(await failingChannel.locator(".channel-problem").textContent(), /failure\(s\) in a row, last at .*: \S/);
+  assert.equal(await page.locator("#channels li").first().getAttribute("data-channel"), "eng_hook",
+               "the failing channel is not listed first");
+  const channelBoxes = await page.evaluate(() => {
+    const origin = document.getElementById("channels").getBoundingClientRect();
+    const box = (node) => {
+      const rect = node.getBoundingClientRect();
+      return { x: rect.left - origin.left, y: rect.top - origin.top, width: rect.width, height: rect.height };
+    };
+    return { failing: [...document.querySelectorAll('#channels li[data-state="failing"]')].map(box) };
+  });
+  const channelShot = path.join(shots, "channels.png");
+  await page.locator("#channels").screenshot({ path: channelShot });
+  const failingRed = parseRgb(await failingChannel.locator(".badge.channel-failing").evaluate((node) => getComputedStyle(node).backgroundColor));
+  checkChannelPixels(channelShot, channelBoxes, failingRed);
+  log(`channels: eng_hook failing and listed first, its colour only in its row (${channelShot})`);
+
+  // The incident: its messages by audience, each with its state in words.
+  await incidentButton.click();
+  await page.locator(`#incident-body[data-incident="${incident.key}"]`).waitFor();
+  const message = (id) => page.locator(`#audiences li[data-message="${id}"]`);
+  await page.locator(`#audiences section[data-audience="customers"] li[data-message="${opened.id}"][data-state="awaiting_approval"]`).waitFor();
+  await page.locator('#audiences section[data-audience="partners"] li[data-state="held"] .message-detail')
+    .filter({ hasText: "would have gone to partner_hook" }).first().waitFor();
+  await page.locator('#audiences section[data-audience="engineering"] li[data-channel="eng_hook"][data-state="pending"] .message-detail')
+    .filter({ hasText: /\d+ attempt\(s\) so far, next attempt \d{4}-/ }).first().waitFor();
+  await page.locator('#cadence tr[data-audience="customers"]').filter({ hasText: "30 min 00 s" }).waitFor();
+  assert.equal(await message(opened.id).locator(".message-subject").textContent(), opened.subject);
+  log(`incident ${incident.key}: customers awaiting approval, partners held, engineering pending with attempts`);
+
+  // A viewer may look but not approve: the API's 403, in its own words.
+  await message(opened.id).getByRole("button", { name: "Approve", exact: true }).click();
+  await message(opened.id).locator(".message-error")
+    .filter({ hasText: "403 approving customer messages needs the approver role; alice is a viewer" }).waitFor();
+  assert.equal((await get(`/api/v1/messages?incident=${incident.key}`)).messages
+    .find((candidate) => candidate.id === opened.id).state, "awaiting_approval");
+  log("viewer: approving refused, the 403 text shown");
+
+  // The spokesperson signs in (no reload), edits and approves.
+  await page.locator("#sign-out").click();
+  await page.getByLabel("Access token").fill(spokespersonToken);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.locator("#who-name").filter({ hasText: "sam" }).waitFor();
+  await incidentButton.click();
+  await message(opened.id).getByRole("button", { name: "Edit" }).click();
+  const editedSubject = `[DRILL] Dash quick: edited by the spokesperson ${crypto.randomBytes(4).toString("hex")}`;
+  const editedBody = 'DRILL: a test.\nWe are on it. <b id="injected">not bold</b> & more.';
+  await message(opened.id).getByLabel("Subject").fill(editedSubject);
+  await message(opened.id).getByLabel("Body").fill(editedBody);
+  await message(opened.id).getByRole("button", { name: "Approve with these edits" }).click();
+  await page.locator(`#audiences li[data-message="${opened.id}"][data-state="sent"]`).waitFor({ timeout: 20000 });
+  assert.equal(await message(opened.id).locator(".message-subject").textContent(), editedSubject);
+  assert.equal(await message(opened.id).locator(".message-body").textContent(), editedBody);
+  await message(opened.id).locator(".badge.edited").waitFor();
+  await message(opened.id).locator(".entry-meta").filter({ hasText: "approved by sam" }).waitFor();
+  assert.equal(await page.locator("#injected").count(), 0, "a message body was inserted as markup");
+  const delivered = await waitFor("the edited message at the receiver", async () =>
+    receivedRequests(record).filter((request) => request.body && request.body.id === opened.id));
+  assert.equal(delivered.length, 1, `the edited message arrived ${delivered.length} times`);
+  assert.equal(delivered[0].path, "/webhook/customer_drill_hook");
+  assert.deepEqual(delivered[0].problems, [], "the receiver found problems in the payload or its signature");
+  assert.equal(delivered[0].body.subject, editedSubject);
+  assert.equal(delivered[0].body.body, editedBody);
+  assert.equal(delivered[0].body.drill, true);
+  log("spokesperson: edited and approved in the page; the receiver got the edited text, signed");
+
+  // Reject with a reason.
+  await message(restored.id).getByRole("button", { name: "Reject" }).click();
+  await message(restored.id).getByLabel("Reason for rejecting").fill("Say nothing until it is resolved");
+  await message(restored.id).getByRole("button", { name: "Reject the message" }).click();
+  await page.locator(`#audiences li[data-message="${restored.id}"][data-state="rejected"] .message-detail`)
+    .filter({ hasText: /rejected by sam .*: Say nothing until it is resolved/ }).waitFor();
+
+  // Someone else decides while the form is open: the API's 409 is shown.
+  await message(resolved.id).getByRole("button", { name: "Edit" }).click();
+  await message(resolved.id).getByLabel("Subject").waitFor();
+  const elsewhere = await apiPost(urls.api, `/api/v1/messages/${resolved.id}/approve`, spokespersonToken, ca, {});
+  assert.equal(elsewhere.status, 200, elsewhere.text);
+  await message(resolved.id).getByRole("button", { name: "Approve with these edits" }).click();
+  await message(resolved.id).locator(".message-error").filter({ hasText: /^Could not approve: 409 .*not awaiting approval/ }).waitFor();
+  await page.locator(`#audiences li[data-message="${resolved.id}"][data-state="sent"]`).waitFor({ timeout: 20000 });
+  assert.ok(!receivedRequests(record).some((request) => request.body && request.body.id === restored.id),
+            "the rejected message was sent");
+  log("rejected with a reason; a message approved elsewhere meanwhile: the 409 text shown");
+
+  // The summary, as text.
+  await page.locator("#summary-button").click();
+  const summary = page.locator("#summary");
+  await summary.waitFor({ state: "visible" });
+  // The page refreshes it while it is open: it matches the API's text.
+  const summaryText = await waitFor("the summary in the page to be the API's", async () => {
+    const fromApi = await new Promise((resolve, reject) => {
+      https.get(new URL(`/api/v1/incidents/${incident.key}/summary`, urls.api),
+                { ca, headers: { Authorization: `Bearer ${spokespersonToken}` } }, (answer) => {
+        let text = "";
+        answer.on("data", (chunk) => (text += chunk));
+        answer.on("end", () => resolve(answer.statusCode === 200 ? text : null));
+      }).on("error", reject);
+    });
+    const shown = await summary.textContent();
+    return fromApi !== null && shown === fromApi ? shown : null;
+  });
+  assert.match(summaryText, new RegExp(incident.key));
+  await page.screenshot({ path: path.join(shots, "communications.png"), fullPage: true });
+
+  // No secret anywhere in the page or the API's answers.
+  for (const text of [await page.content(), summaryText, JSON.stringify(await get("/api/v1/channels")),
+                      JSON.stringify(await get(`/api/v1/messages?incident=${incident.key}`))]) {
+    assert.ok(!text.includes(webhookKey), "the webhook key appears in the page or the API");
+  }
+  log(`summary shown as text (${summaryText.length} characters); no secret in the page`);
+}
+
 async function main() {
   const binaryDir = process.env.LIFEBOAT_BINARY_DIR;
   assert.ok(binaryDir, "set LIFEBOAT_BINARY_DIR to the build directory");
@@ -265,9 +573,16 @@ async function main() {
     assert.equal(certs.code, 0, `certs init failed: ${certs.stderr}`);
     const ca = fs.readFileSync(path.join(tls, "ca.pem"));
     const viewerToken = crypto.randomBytes(24).toString("hex");
-    const [agentPort, apiPort] = await freePorts(2);
+    const spokespersonToken = crypto.randomBytes(24).toString("hex");
+    const webhookKey = crypto.randomBytes(24).toString("hex");
+    // deadPort: nothing listens there (engineering's failing channel).
+    const [agentPort, apiPort, deadPort] = await freePorts(3);
+    const record = path.join(temp, "received.jsonl");
+    const receiver = await startReceiver(record, webhookKey, path.join(temp, "receiver.log"));
+    cleanups.push(() => receiver.stop());
+    fs.writeFileSync(path.join(temp, "comms.toml"), commsPlan(receiver.port, deadPort));
     const config = path.join(temp, "coordinator.toml");
-    fs.writeFileSync(config, [
+    const baseConfig = [
       'database = "events.db"',
       "[agents]",
       `listen = "127.0.0.1:${agentPort}"`,
@@ -282,9 +597,15 @@ async function main() {
       'name = "alice"',
       'role = "viewer"',
       `sha256 = "${crypto.createHash("sha256").update(viewerToken).digest("hex")}"`,
+      "[[token]]",
+      'name = "sam"',
+      'role = "approver"',
+      `sha256 = "${crypto.createHash("sha256").update(spokespersonToken).digest("hex")}"`,
       "",
-    ].join("\n"));
-    const coordinator = new Coordinator(binaries, config, path.join(temp, "coordinator.log"));
+    ];
+    fs.writeFileSync(config, [...baseConfig, "[comms]", 'plan = "comms.toml"', ""].join("\n"));
+    const coordinatorEnv = { ...process.env, LIFEBOAT_DASH_WEBHOOK_KEY: webhookKey };
+    const coordinator = new Coordinator(binaries, config, path.join(temp, "coordinator.log"), coordinatorEnv);
     cleanups.push(() => coordinator.stop().catch(() => {}));
     const urls = await coordinator.start();
     log(`coordinator: agents ${urls.agents}, api ${urls.api}`);
@@ -354,7 +675,8 @@ async function main() {
     const pageErrors = [];
     page.on("pageerror", (error) => pageErrors.push(error.message));
     page.on("console", (message) => {
-      if (message.type() === "error" && !/status of 40[14]/.test(message.text())) pageErrors.push(message.text());
+      // 401, 403, 404 and 409 are answers the test provokes on purpose.
+      if (message.type() === "error" && !/status of 40[1349]/.test(message.text())) pageErrors.push(message.text());
     });
     let navigations = 0;
     page.on("framenavigated", (frame) => {
@@ -447,9 +769,17 @@ async function main() {
     await sleep(1500);
     const widthAfter = Number(await holdOne.getAttribute("width"));
     assert.ok(widthAfter > widthBefore, `the running bar did not grow (${widthBefore} -> ${widthAfter})`);
+    // The running bar grows with every redraw (twice a second): measure it
+    // before and after the screenshot and shoot again when a redraw fell in
+    // between, so that the pixels are checked against the bars they show.
     const shotRunning = path.join(shots, "run2-running.png");
-    await page.locator("#gantt").screenshot({ path: shotRunning });
-    checkTimelinePixels(shotRunning, await barsOf(page));
+    const runningChart = await waitFor("a screenshot between two redraws of the running bar", async () => {
+      const before = await barsOf(page);
+      await page.locator("#gantt").screenshot({ path: shotRunning });
+      const after = await barsOf(page);
+      return JSON.stringify(before) === JSON.stringify(after) ? after : null;
+    }, 10000);
+    checkTimelinePixels(shotRunning, runningChart);
 
     fs.writeFileSync(path.join(gates, "one"), "");
     await page.locator('#gantt rect.bar[data-step="hold-1"][data-status="ok"]').waitFor();
@@ -480,17 +810,28 @@ async function main() {
     await page.locator(`#agents li[data-agent="${AGENT}"][data-online="false"]`).waitFor({ timeout: 30000 });
     log(`run 2 finished live: outcome ${detail2.outcome}, RTO ${detail2.rto.verdict}; agent offline again`);
 
+    await checkCommunications({ page, get, urls, ca, record, webhookKey, spokespersonToken, viewerToken,
+                                run1, shots });
+
     assert.equal(navigations, 1, `the page navigated ${navigations - 1} more time(s)`);
     assert.equal(await page.evaluate(() => window.lifeboatTestMarker), "still the same document");
     assert.deepEqual(pageErrors, [], "errors in the page");
 
     // ---- the live feed reconnects when the coordinator comes back (the
-    // browser logs the refused connections meanwhile: not checked).
+    // browser logs the refused connections meanwhile: not checked). It comes
+    // back without [comms]: the view says so.
     await coordinator.stop();
     await page.locator("#live[data-state=reconnecting]").waitFor();
+    const plainConfig = path.join(temp, "coordinator-without-comms.toml");
+    fs.writeFileSync(plainConfig, baseConfig.join("\n"));
+    coordinator.config = plainConfig;
     await coordinator.start();
     await page.locator("#live[data-state=live]").waitFor({ timeout: 30000 });
     log("live feed: reconnecting while the coordinator was down, live again after its restart");
+    await page.locator("#comms-off").filter({ hasText: "Communications are not configured" })
+      .filter({ hasText: "add [comms] with a plan" }).waitFor({ timeout: 15000 });
+    assert.equal(await page.locator("#incident-detail").isVisible(), false);
+    log("without [comms]: the view says communications are not configured, with the API's 404 text");
     assert.equal(navigations, 1, "the page reloaded while reconnecting");
     passed = true;
   } finally {
