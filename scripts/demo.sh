@@ -4,7 +4,9 @@
 # run a failover DRILL of runbooks/web-standby-drill.toml against two small
 # web servers on 127.0.0.1 (the shop's primary and standby), streaming every
 # event to the coordinator, and print the RTO/RPO verdict, then what the
-# coordinator stored. Exit status: lifeboat's (0 = objectives met; see the
+# coordinator stored and the drill's messages per audience (the
+# coordinator's comms plan sends them to a webhook receiver on 127.0.0.1,
+# tests/comms_channels/receiver.py). Exit status: lifeboat's (0 = objectives met; see the
 # README's exit codes). DEMO_KEEP_COORDINATOR=1 leaves the coordinator
 # running afterwards so the dashboard can be looked at.
 set -euo pipefail
@@ -18,8 +20,8 @@ lifeboat=./build/bin/lifeboat
 coordinator_bin=./build/bin/lifeboat-coordinator
 site=/tmp/lifeboat-demo
 state=$site/state
-rm -rf "$site/primary" "$site/standby" "$site/coordinator"
-mkdir -p "$site/primary/orders" "$site/standby/orders" "$state" "$site/coordinator"
+rm -rf "$site/primary" "$site/standby" "$site/coordinator" "$site/comms"
+mkdir -p "$site/primary/orders" "$site/standby/orders" "$state" "$site/coordinator" "$site/comms"
 
 # The primary took an order every 3 seconds for the last minute; the
 # standby's copy lags: it lacks the orders of the last 12 seconds.
@@ -47,8 +49,111 @@ servers+=($!)
   >"$site/standby.log" 2>&1 &
 servers+=($!)
 
+# Where the drill's messages go: a webhook receiver on 127.0.0.1 (a port the
+# kernel picks; it checks each request's HMAC signature and records it). It
+# exits when its stdin closes, that is when this script ends.
+export DEMO_WEBHOOK_KEY=demo-$RANDOM$RANDOM$RANDOM
+mkfifo "$site/comms/receiver.in"
+/usr/bin/python3 tests/comms_channels/receiver.py --record "$site/comms/received.jsonl" \
+  --webhook-key "$DEMO_WEBHOOK_KEY" <"$site/comms/receiver.in" >"$site/comms/receiver.port" \
+  2>"$site/comms/receiver.log" &
+servers+=($!)
+exec 7>"$site/comms/receiver.in"
+for _ in $(seq 100); do
+  [[ -s $site/comms/receiver.port ]] && break
+  sleep 0.1
+done
+receiver="http://127.0.0.1:$(head -n 1 "$site/comms/receiver.port")"
+
+# The coordinator's communication plan for the demo (docs/communications.md):
+# customers hear on the status page, in drills on a drill webhook instead;
+# engineers hear for real even in drills; executives' drill messages are
+# held and only listed.
+cat >"$site/coordinator/comms.toml" <<PLAN
+[services.shop-web]
+display_name = "Example shop"
+impact = "Shoppers cannot browse or order."
+
+[channels.drill_hook]
+kind = "webhook"
+url = "$receiver/webhook/drill-observers"
+secret = "\${secret:env:DEMO_WEBHOOK_KEY}"
+
+[channels.engineers_hook]
+kind = "webhook"
+url = "$receiver/webhook/engineers"
+secret = "\${secret:env:DEMO_WEBHOOK_KEY}"
+
+[channels.executives_hook]
+kind = "webhook"
+url = "$receiver/webhook/executives"
+secret = "\${secret:env:DEMO_WEBHOOK_KEY}"
+
+[roles.incident_commander]
+person = "Demo on-call"
+channels = ["engineers_hook"]
+
+[audiences.customers]
+channels = ["status_page"]
+drill_channels = ["drill_hook"]
+external = true
+
+[audiences.engineers]
+channels = ["engineers_hook"]
+drill = "real"
+
+[audiences.executives]
+channels = ["executives_hook"]
+drill = "held"
+
+[templates.opened]
+subject = "{{service_name}}: failing over"
+body = "{{impact}} Expected back by {{eta}}."
+
+[templates.decision]
+subject = "[{{service}}] decision needed: {{decision}}"
+body = "Options: {{options}}."
+
+[templates.restored]
+subject = "{{service_name}} works again"
+body = "Restored after {{elapsed}}."
+
+[templates.notify]
+subject = "[{{service}}] {{message}}"
+body = "{{message}}"
+
+[templates.resolved]
+subject = "Resolved: {{service_name}}"
+body = "RTO {{rto_measured}} (target {{rto_target}}), RPO {{rpo_measured}} (target {{rpo_target}})."
+
+[[rules]]
+on = "opened"
+audiences = ["customers", "engineers", "executives"]
+template = "opened"
+
+[[rules]]
+on = "decision"
+audiences = ["engineers"]
+template = "decision"
+
+[[rules]]
+on = "restored"
+audiences = ["customers", "engineers", "executives"]
+template = "restored"
+
+[[rules]]
+on = "notify"
+audiences = ["engineers"]
+template = "notify"
+
+[[rules]]
+on = "resolved"
+audiences = ["customers", "engineers", "executives"]
+template = "resolved"
+PLAN
+
 # The coordinator: a dev CA and certificates, a viewer token, the agents'
-# endpoint and the API on loopback.
+# endpoint and the API on loopback, and the comms plan above.
 tls=$site/coordinator/tls
 "$coordinator_bin" certs init "$tls" --agent demo-agent >/dev/null
 "$coordinator_bin" token viewer demo >"$site/coordinator/token.txt"
@@ -68,6 +173,9 @@ cert_file = "tls/coordinator.pem"
 key_file = "tls/coordinator-key.pem"
 
 $(tail -n +4 "$site/coordinator/token.txt")
+
+[comms]
+plan = "comms.toml"
 CONFIG
 "$coordinator_bin" serve --config "$site/coordinator/coordinator.toml" \
   >"$site/coordinator/stdout.log" 2>"$site/coordinator/coordinator.log" &
@@ -123,6 +231,39 @@ print(f"  {run['events']} events stored; outcome {run['outcome']}; "
 for step in run["steps"]:
     print(f"  {step['id']:<22} {step['status'] or '-':<9} {step['duration_ms'] or 0:>6} ms")
 PY
+
+echo
+echo "== the drill's messages per audience (https://127.0.0.1:18444/api/v1/messages)"
+# The coordinator reads stored events within a second and sends at once:
+# wait (at most 10 s) until the drill's incident is resolved and nothing is
+# pending any more.
+for _ in $(seq 100); do
+  curl -sS --fail --cacert "$tls/ca.pem" -H "Authorization: Bearer $token" \
+    "https://127.0.0.1:18444/api/v1/messages" >"$site/coordinator/messages.json"
+  /usr/bin/python3 - "$site/coordinator/messages.json" <<'PY' && break
+import json, sys
+messages = json.load(open(sys.argv[1]))["messages"]
+done = any(m["trigger"] == "resolved" for m in messages)
+sys.exit(0 if done and not any(m["state"] == "pending" for m in messages) else 1)
+PY
+  sleep 0.1
+done
+/usr/bin/python3 - "$site/coordinator/messages.json" "$site/comms/received.jsonl" <<'PY'
+import json, os, sys
+messages = sorted(json.load(open(sys.argv[1]))["messages"], key=lambda m: (m["audience"], m["id"]))
+received = 0
+if os.path.exists(sys.argv[2]):
+    received = sum(1 for line in open(sys.argv[2]) if json.loads(line)["status"] < 300)
+rows = [(m["audience"], m["trigger"], m["state"],
+         f"(would go to {m['would_go_to']})" if m["state"] == "held" else m["channel"],
+         m["subject"]) for m in messages]
+header = ("audience", "trigger", "state", "channel", "subject")
+widths = [max(len(row[i]) for row in rows + [header]) for i in range(4)]
+for row in [header] + rows:
+    print("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[4])
+print(f"  {received} delivered to the webhook receiver on 127.0.0.1 ({sys.argv[2]})")
+PY
+echo
 echo "  dashboard: https://127.0.0.1:18444/  (token in $site/coordinator/token.txt;"
 echo "             DEMO_KEEP_COORDINATOR=1 keeps the coordinator running)"
 exit "$status"
