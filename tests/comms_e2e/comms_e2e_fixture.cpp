@@ -35,12 +35,13 @@ std::string randomHex(std::size_t bytes) {
 // (a drill webhook in drills); engineering hears on Slack, drills included,
 // every 2 s; executives on Teams, held in drills. Role alerts go to the
 // incident commander's PagerDuty and the spokesperson's Slack. Every URL and
-// key of the webhooks and PagerDuty is a secret reference.
+// key of the webhooks and PagerDuty is a secret reference. The impact holds
+// characters each format must escape (receiver.py checks Slack's).
 std::string plan(int people) {
   const std::string base = "http://127.0.0.1:" + std::to_string(people);
   return R"([services.e2e-shop]
 display_name = "E2E Shop"
-impact = "Shoppers cannot check out."
+impact = "Shoppers cannot check out: <cart> & \"pay\" fail."
 
 [channels.customer_webhook]
 kind = "webhook"

@@ -100,6 +100,13 @@ TEST_F(CommsEndToEnd, StatusPageShowsApprovedUpdatesOfRealIncidentsAndNeverADril
     EXPECT_EQ(body->find("DRILL"), std::string::npos) << *body;
     EXPECT_EQ(body->find(drillKey), std::string::npos) << *body;
   }
+  // Text is escaped for HTML and XML, and only there.
+  for (const std::string* body : {&html, &atom, &incidentHtml}) {
+    EXPECT_NE(body->find("&lt;cart&gt; &amp; &quot;pay&quot; fail."), std::string::npos) << *body;
+    EXPECT_EQ(body->find("<cart>"), std::string::npos) << *body;
+  }
+  EXPECT_NE(json::serialize(status).find(R"(<cart> & \"pay\" fail.)"), std::string::npos)
+      << json::serialize(status);
   // (The incident's own page is checked for rejected text below, in the
   // disabled test of the engine bug it shows.)
   for (const std::string* body : {&html, &atom}) {
