@@ -63,6 +63,10 @@ for _ in $(seq 100); do
   [[ -s $site/comms/receiver.port ]] && break
   sleep 0.1
 done
+[[ -s $site/comms/receiver.port ]] || {
+  cat "$site/comms/receiver.log" >&2
+  exit 1
+}
 receiver="http://127.0.0.1:$(head -n 1 "$site/comms/receiver.port")"
 
 # The coordinator's communication plan for the demo (docs/communications.md):
