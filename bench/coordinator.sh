@@ -16,9 +16,10 @@
 # Knobs: CONNECTIONS ("1000 10000"), RATE (50000 events/s offered), BATCH (10
 # events per batch), DURATION (30 s of streaming), IDLE (10 s), STORM_GAP (2 s
 # of events made while disconnected), PEER (1: also the baseline), KEEP=1 (keep
-# the temp folders), BIN_DIR (use binaries already built there).
-# Prints a markdown table (also bench/out/coordinator.md; every run's JSON
-# line in bench/out/coordinator.jsonl); docs/benchmarks.md has the figures.
+# the temp folders), BIN_DIR (use binaries already built there), OUT_DIR
+# (bench/out), DB_DIR (where the temp folders with the databases go: /tmp).
+# Prints a markdown table (also OUT_DIR/coordinator.md; every run's JSON
+# line in OUT_DIR/coordinator.jsonl); docs/benchmarks.md has the figures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ $(id -u) -ne 0 ]]; then
@@ -55,8 +56,9 @@ if (( $(ulimit -n) < 12000 )); then
   exit 1
 fi
 
-mkdir -p bench/out
-results=bench/out/coordinator.jsonl
+out_dir=${OUT_DIR:-bench/out}
+mkdir -p "$out_dir"
+results=$out_dir/coordinator.jsonl
 : > "$results"
 server_pid=""
 work=""
@@ -101,7 +103,7 @@ run_load() {  # label connections [extra options...]
 }
 
 for n in $CONNECTIONS; do
-  work=$(mktemp -d /tmp/lifeboat-coordinator-bench.XXXXXX)
+  work=$(mktemp -d "${DB_DIR:-/tmp}/lifeboat-coordinator-bench.XXXXXX")
   "$coordinator" certs init "$work/tls" >/dev/null
   cat >"$work/coordinator.toml" <<EOF
 database = "$work/events.db"
@@ -123,7 +125,7 @@ EOF
   cleanup
 
   if [[ $PEER == 1 ]]; then
-    work=$(mktemp -d /tmp/lifeboat-coordinator-bench.XXXXXX)
+    work=$(mktemp -d "${DB_DIR:-/tmp}/lifeboat-coordinator-bench.XXXXXX")
     "$coordinator" certs init "$work/tls" >/dev/null
     start_server "$work/baseline.log" "$load" baseline --listen 127.0.0.1:0 \
       --cert "$work/tls/coordinator.pem" --key "$work/tls/coordinator-key.pem" \
@@ -133,7 +135,7 @@ EOF
   fi
 done
 
-/usr/bin/python3 - "$results" <<'PY' | tee bench/out/coordinator.md
+/usr/bin/python3 - "$results" <<'PY' | tee "$out_dir/coordinator.md"
 import json, sys
 rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
 def f(v, d=0):

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <string>
+#include <vector>
 
 #include "lifeboat/store/store.hpp"
 #include "lifeboat/test_support/run_process.hpp"
@@ -46,13 +47,17 @@ std::uint64_t readAcks(int fd, int wanted, std::string& pending, int& acks) {
   return highest;
 }
 
-TEST(StoreCrash, AKilledWriterLosesNothingItAcknowledged) {
+// Starts the writer (with `extra` arguments), kills it after 40 acknowledged
+// batches, and checks the database it left.
+void killAndCheck(const std::vector<std::string>& extra) {
   test_support::TempDir dir;
   const auto file = dir.path() / "events.db";
   int pipeFds[2];
   ASSERT_EQ(pipe2(pipeFds, O_CLOEXEC), 0);
+  std::vector<std::string> command{LIFEBOAT_STORE_WRITER, file.string()};
+  command.insert(command.end(), extra.begin(), extra.end());
   const pid_t child = test_support::startBackground(
-      {LIFEBOAT_STORE_WRITER, file.string()},
+      command,
       {.input = test_support::kDevNull, .output = pipeFds[1], .error = test_support::kInherit});
   close(pipeFds[1]);
   ASSERT_GT(child, 0) << "cannot start " << LIFEBOAT_STORE_WRITER;
@@ -85,6 +90,16 @@ TEST(StoreCrash, AKilledWriterLosesNothingItAcknowledged) {
   EXPECT_EQ((**agent).at("events").as_int64(), static_cast<std::int64_t>(stored));
   EXPECT_EQ((**agent).at("last_seq").as_uint64(), stored);
   EXPECT_EQ(sqlValue(file, "SELECT sum(events) FROM runs"), std::to_string(stored));
+}
+
+TEST(StoreCrash, AKilledWriterLosesNothingItAcknowledged) {
+  killAndCheck({});
+}
+
+// The coordinator's way: checkpoints (PASSIVE, and RESTART of the WAL) on
+// another thread of the same process, killed with it at any moment.
+TEST(StoreCrash, AKilledWriterWithACheckpointerThreadLosesNothingItAcknowledged) {
+  killAndCheck({"checkpointer"});
 }
 
 }  // namespace

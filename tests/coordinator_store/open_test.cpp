@@ -103,6 +103,31 @@ TEST(StoreOpen, RefusesAnotherProgramsDatabase) {
   EXPECT_EQ(sqlValue(file, "SELECT count(*) FROM sqlite_schema"), "1");
 }
 
+TEST(StoreOpen, ANewDatabaseGetsSmallPagesAnExistingOneKeepsItsOwn) {
+  test_support::TempDir dir;
+  const auto fresh = dir.path() / "fresh.db";
+  {
+    auto store = Store::open(fresh);
+    ASSERT_TRUE(store.ok()) << store.error().message;
+  }
+  EXPECT_EQ(sqlValue(fresh, "PRAGMA page_size"), "1024");
+
+  // A database made before (SQLite's 4 KiB pages, rollback journal) opens,
+  // migrates to WAL and keeps its pages and its data.
+  const auto older = dir.path() / "older.db";
+  sqlExecute(older, "PRAGMA page_size = 4096; CREATE TABLE t (x); DROP TABLE t;");
+  ASSERT_EQ(sqlValue(older, "PRAGMA page_size"), "4096");
+  {
+    auto store = Store::open(older);
+    ASSERT_TRUE(store.ok()) << store.error().message;
+    auto stored = (*store)->append(outputEvents("db-eu-1", "r1", 1, 20));
+    ASSERT_TRUE(stored.ok()) << stored.error().message;
+  }
+  EXPECT_EQ(sqlValue(older, "PRAGMA page_size"), "4096");
+  EXPECT_EQ(sqlValue(older, "PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(sqlValue(older, "SELECT count(*) FROM events"), "20");
+}
+
 TEST(StoreOpen, ReadOnlyNeedsAnExistingMigratedDatabase) {
   test_support::TempDir dir;
   auto missing = Store::open(dir.path() / "missing.db", Access::ReadOnly);

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <iterator>
 
+#include "lifeboat/store/checkpointer.hpp"
+
 namespace lifeboat::coordinator {
 
 Committer::Committer(std::unique_ptr<store::Store> writer, Publish publish, Log& log)

@@ -34,9 +34,12 @@
 
 #include "lifeboat/common/event.hpp"
 #include "lifeboat/common/result.hpp"
-#include "lifeboat/store/checkpointer.hpp"
 #include "lifeboat/store/store.hpp"
 #include "log.hpp"
+
+namespace lifeboat::store {
+class WalCheckpointer;
+}
 
 namespace lifeboat::coordinator {
 

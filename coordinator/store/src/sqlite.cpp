@@ -183,6 +183,18 @@ void Connection::rollback() noexcept {
   }
 }
 
+Connection::Checkpoint Connection::checkpoint(int mode) {
+  Checkpoint result;
+  const int code =
+      sqlite3_wal_checkpoint_v2(db_, nullptr, mode, &result.walFrames, &result.copiedFrames);
+  if (code == SQLITE_BUSY) {
+    result.busy = true;
+  } else if (code != SQLITE_OK) {
+    fail("WAL checkpoint", sqlite3_extended_errcode(db_));
+  }
+  return result;
+}
+
 void Connection::fail(std::string_view what, int code) const {
   throw SqliteFailure{sqliteError(file_, what, code, sqlite3_errmsg(db_)), code};
 }

@@ -74,6 +74,17 @@ class Connection {
   // e.g. a full disk, already rolled it back).
   void rollback() noexcept;
 
+  // sqlite3_wal_checkpoint_v2 on the main database with `mode`
+  // (SQLITE_CHECKPOINT_PASSIVE, ...): the WAL's size and how much of it is
+  // copied, in pages. `busy` when the mode could not finish because of
+  // another connection (SQLITE_BUSY); other errors throw.
+  struct Checkpoint {
+    bool busy = false;
+    int walFrames = 0;
+    int copiedFrames = 0;
+  };
+  Checkpoint checkpoint(int mode);
+
   std::int64_t lastInsertId() const { return sqlite3_last_insert_rowid(db_); }
   int changes() const { return sqlite3_changes(db_); }
   bool inTransaction() const { return sqlite3_get_autocommit(db_) == 0; }

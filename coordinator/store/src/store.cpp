@@ -3,6 +3,7 @@
 
 #include "lifeboat/store/store.hpp"
 
+#include <algorithm>
 #include <boost/json/serialize.hpp>
 #include <map>
 #include <utility>
@@ -53,6 +54,13 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& file, Ac
     db.execute("PRAGMA busy_timeout = 5000");
     db.execute("PRAGMA foreign_keys = ON");
     if (access == Access::ReadWrite) {
+      // A new file gets 1 KiB pages (SQLite's default is 4 KiB). A commit
+      // writes every page it changed to the WAL, and with many agents
+      // streaming at once each agent's events change their own leaf in each
+      // of the events table's three indexes (agent first): smaller pages are
+      // fewer bytes per commit and per fsync (docs/coordinator.md, "Store").
+      // An existing file keeps its page size (this is then a no-op).
+      db.execute("PRAGMA page_size = 1024");
       // The first statement that reads the file: a file that is not SQLite
       // fails here with SQLITE_NOTADB, which sqliteError() words.
       {
@@ -69,6 +77,13 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& file, Ac
       // FULL: every commit fsyncs the WAL, so an acknowledged event survives
       // a power loss, not only a crash of the process (docs/coordinator.md).
       db.execute("PRAGMA synchronous = FULL");
+      // The writer's page cache holds what a commit touches (with 1,000
+      // agents: a hot leaf per agent in each of the events table's three
+      // indexes). SQLite's default, 2 MiB, is smaller: the commit then spills
+      // pages to the WAL mid-transaction and reads them back, and writes the
+      // same page several times (docs/coordinator.md, "Store"). Pages are
+      // allocated on use, so an idle coordinator does not pay for it.
+      db.execute("PRAGMA cache_size = -65536");
       impl->schemaVersion = detail::migrate(db);
     } else {
       impl->schemaVersion = detail::readSchemaVersion(db);
@@ -79,6 +94,10 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& file, Ac
 
 int Store::schemaVersion() const {
   return impl_->schemaVersion;
+}
+
+const std::filesystem::path& Store::file() const {
+  return impl_->db.file();
 }
 
 namespace {
@@ -355,6 +374,18 @@ class BatchWriter {
 }
 
 }  // namespace
+
+Result<int> Store::setWalAutoCheckpoint(int pages) {
+  return guarded<int>([&]() -> int {
+    Connection& db = impl_->db;
+    if (impl_->access == Access::ReadOnly) {
+      refuseReadOnly(db, "change the WAL's automatic checkpoint");
+    }
+    const std::string sql = "PRAGMA wal_autocheckpoint = " + std::to_string(std::max(pages, 0));
+    Statement set = db.prepare(sql);
+    return set.step() ? static_cast<int>(set.integer(0)) : std::max(pages, 0);
+  });
+}
 
 Result<std::size_t> Store::append(std::span<const Event> events) {
   Result<AppendResult> result = appendBatch(events);

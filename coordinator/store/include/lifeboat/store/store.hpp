@@ -88,6 +88,14 @@ class Store {
 
   // The schema version after migration (1 and up).
   int schemaVersion() const;
+  // The database file it was opened on.
+  const std::filesystem::path& file() const;
+
+  // SQLite's automatic checkpoint: after a commit that leaves `pages` or
+  // more in the WAL, that commit also checkpoints (SQLite's default: 1,000).
+  // 0 turns it off: then a WalCheckpointer (checkpointer.hpp) must run beside
+  // this Store, or the WAL grows without end. ReadWrite only.
+  Result<int> setWalAutoCheckpoint(int pages);
 
   // One transaction: stores each event whose (agent, seq) is not stored yet,
   // in the given order, and updates the run summaries they touch. Returns the
