@@ -257,14 +257,8 @@ TEST_F(CommsEndToEnd, DrillSendsEachAudienceItsMessagesMarkedHeldOrApproved) {
       << report;
 }
 
-// ENGINE BUG (reported, issue 7, "an edited drill message loses its DRILL
-// marker"): Engine::approve() with a subject/body replaces the stored text
-// as it is (coordinator/comms/engine/src/engine.cpp, decide(): subject =
-// coalesce(?5, subject)), so a spokesperson's edit of a drill message goes
-// out without "[DRILL] " and without the DRILL line, although
-// docs/communications.md says every drill message is marked. Enable once
-// the engine marks edited drill text again.
-TEST_F(CommsEndToEnd, DISABLED_DrillMessageEditedAtApprovalKeepsItsDrillMarker) {
+// A spokesperson's edit of a drill message keeps its drill marking.
+TEST_F(CommsEndToEnd, DrillMessageEditedAtApprovalKeepsItsDrillMarker) {
   startAll();
   const ProcessResult drilled = drill("quick.toml");
   ASSERT_EQ(drilled.exitCode, 0) << drilled.err;

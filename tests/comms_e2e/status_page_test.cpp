@@ -107,8 +107,7 @@ TEST_F(CommsEndToEnd, StatusPageShowsApprovedUpdatesOfRealIncidentsAndNeverADril
   }
   EXPECT_NE(json::serialize(status).find(R"(<cart> & \"pay\" fail.)"), std::string::npos)
       << json::serialize(status);
-  // (The incident's own page is checked for rejected text below, in the
-  // disabled test of the engine bug it shows.)
+  // (The incident's own page is checked for rejected text below.)
   for (const std::string* body : {&html, &atom}) {
     EXPECT_EQ(body->find("resolved: E2E Shop"), std::string::npos) << "rejected\n" << *body;
   }
@@ -131,15 +130,10 @@ TEST_F(CommsEndToEnd, StatusPageShowsApprovedUpdatesOfRealIncidentsAndNeverADril
   EXPECT_EQ(hooked, (std::vector<std::string>{"opened", "restored"}));
 }
 
-// ENGINE BUG (reported, issue 7, "the public incident page publishes the
-// internal summary"): /status/incidents/KEY of a resolved incident embeds
-// the whole post-incident summary (coordinator/comms/engine/src/pages.cpp,
-// statusIncidentHtml() -> summaryMarkdown()), whose timeline and message
-// table list every message of the incident: the text the spokesperson
-// rejected, the internal audiences' messages (engineering, executives) and
-// the role alerts. A public page must show only what was published to it.
-// Enable once the public page leaves those out.
-TEST_F(CommsEndToEnd, DISABLED_PublicIncidentPageShowsNothingUnpublished) {
+// The public incident page shows only what was published to it: not the
+// rejected text, the internal audiences' messages or the role alerts (its
+// summary is the public one, not the internal post-incident summary).
+TEST_F(CommsEndToEnd, PublicIncidentPageShowsNothingUnpublished) {
   startAll();
   const ProcessResult ran = run("quick.toml");
   ASSERT_EQ(ran.exitCode, 0) << ran.err;

@@ -19,6 +19,8 @@ namespace {
 namespace json = boost::json;
 using namespace std::chrono_literals;
 
+constexpr const char* kRoutingKey = "R0UT1NGKEYFORTHEENGINETEST000001";
+
 Timestamp now() {
   return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
 }
@@ -53,9 +55,14 @@ kind = "webhook"
 url = "http://127.0.0.1:@PORT@/webhook/ic"
 secret = "${secret:env:LB_ENGINE_TEST_KEY}"
 
+[channels.pager]
+kind = "pagerduty"
+url = "http://127.0.0.1:@PORT@/pagerduty/ic"
+secret = "${secret:env:LB_ENGINE_TEST_ROUTING_KEY}"
+
 [roles.incident_commander]
 person = "Dana"
-channels = ["ic"]
+channels = ["ic", "pager"]
 
 [roles.spokesperson]
 person = "Sam"
@@ -83,6 +90,9 @@ class CommsEngine : public EngineTest {
  protected:
   void SetUp() override {
     ::setenv("LB_ENGINE_TEST_KEY", kWebhookKey, 1);
+    ::setenv("LB_ENGINE_TEST_ROUTING_KEY", kRoutingKey, 1);
+    receiverArguments_.push_back("--routing-key");
+    receiverArguments_.push_back(kRoutingKey);
     EngineTest::SetUp();
     ::setenv("LB_ENGINE_TEST_URL", url("/webhook/cust").c_str(), 1);
   }
@@ -168,7 +178,10 @@ TEST_F(CommsEngine, DrillRoutesEachAudienceMarksItAndHoldsCustomersForApproval) 
   ASSERT_TRUE(eventually([&] { return received("/webhook/cust-drill").size() == 1; }));
   const json::object sent = received("/webhook/cust-drill").at(0);
   EXPECT_EQ(text(sent, "problems"), "");
-  EXPECT_EQ(text(sent.at("body").as_object(), "body"), "Edited by Sam & checked.");
+  // The edit keeps the drill marking.
+  EXPECT_EQ(text(sent.at("body").as_object(), "body"),
+            "DRILL: this message is part of a failover drill; no service was affected.\n\n"
+            "Edited by Sam & checked.");
   EXPECT_TRUE(sent.at("body").as_object().at("drill").as_bool());
   // A second approval is refused; a rejection keeps the other one unsent.
   EXPECT_FALSE(engine_->approve(opened, "sam", std::nullopt, std::nullopt));
@@ -309,9 +322,12 @@ template = "update"
   append({run.started("orders", false)});
   ASSERT_TRUE(eventually([&] { return !messagesWhere("trigger", "cadence_missed").empty(); }, 10s))
       << json::serialize(messages());
-  const json::object alert = messagesWhere("trigger", "cadence_missed").front();
-  EXPECT_EQ(text(alert, "audience"), "role:incident_commander");
-  EXPECT_EQ(text(alert, "channel"), "ic");
+  std::set<std::string> alerted;
+  for (const json::object& alert : messagesWhere("trigger", "cadence_missed")) {
+    EXPECT_EQ(text(alert, "audience"), "role:incident_commander");
+    alerted.insert(text(alert, "channel"));
+  }
+  EXPECT_EQ(alerted, (std::set<std::string>{"ic", "pager"}));
   ASSERT_TRUE(eventually([&] {
     for (const json::object& request : received("/webhook/ic")) {
       if (text(request.at("body").as_object(), "subject").starts_with("Missed update")) {
@@ -471,8 +487,18 @@ TEST_F(CommsEngine, AnOutageAndItsFailoverAreOneIncidentAndAFailedRunWaitsForAPe
   ASSERT_TRUE(resolved) << resolved.error().message;
   EXPECT_EQ(text(*resolved, "state"), "resolved");
   EXPECT_EQ(text(*resolved, "resolved_by"), "dana");
-  ASSERT_TRUE(eventually([&] { return messagesWhere("trigger", "resolved").size() == 3; }));
+  // customers (2), engineering, and the resolve of the incident commander's page.
+  ASSERT_TRUE(eventually([&] { return messagesWhere("trigger", "resolved").size() == 4; }));
   EXPECT_FALSE(engine_->resolve(text(incident, "key"), "dana", ""));
+  ASSERT_TRUE(eventually([&] { return received("/pagerduty/ic").size() == 2; }));
+  std::vector<std::string> actions;
+  for (const json::object& request : received("/pagerduty/ic")) {
+    EXPECT_EQ(text(request, "problems"), "") << json::serialize(request);
+    const json::object& body = request.at("body").as_object();
+    actions.push_back(text(body, "event_action"));
+    EXPECT_EQ(text(body, "dedup_key"), text(incident, "key"));
+  }
+  EXPECT_EQ(actions, (std::vector<std::string>{"trigger", "resolve"}));
 }
 
 }  // namespace

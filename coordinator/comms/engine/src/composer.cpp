@@ -45,6 +45,20 @@ std::string humanDuration(std::int64_t millis) {
   return formatFactDuration(Milliseconds{std::max<std::int64_t>(millis, 0)});
 }
 
+std::string markDrillSubject(std::string subject) {
+  if (!subject.starts_with(kDrillSubject)) {
+    subject.insert(0, kDrillSubject);
+  }
+  return subject;
+}
+
+std::string markDrillBody(std::string body) {
+  if (!body.starts_with(kDrillBody)) {
+    body.insert(0, kDrillBody);
+  }
+  return body;
+}
+
 std::string humanTime(std::int64_t millis) {
   return formatFactTime(fromMillis(millis));
 }
@@ -125,6 +139,9 @@ std::vector<const RuleSpec*> Composer::rulesFor(const Occasion& occasion) const 
 std::size_t Composer::announce(Connection& db, const Incident& incident, const Occasion& occasion,
                                std::int64_t now) const {
   std::size_t made = 0;
+  if (occasion.trigger == Trigger::resolved) {
+    made += resolveRolePages(db, incident, now);
+  }
   if (occasion.audience) {
     // A notify step: its audience gets the step's template when the plan
     // has it, else the template of the `notify` rule covering the audience,
@@ -181,8 +198,8 @@ std::size_t Composer::queue(Connection& db, const Incident& incident, const Audi
   std::string subject = render(text.subject, facts);
   std::string body = render(text.body, facts);
   if (incident.drill) {
-    subject.insert(0, kDrillSubject);
-    body.insert(0, kDrillBody);
+    subject = markDrillSubject(std::move(subject));
+    body = markDrillBody(std::move(body));
   }
 
   // Where it goes: a drill uses the drill channels, holds the messages, or
@@ -294,6 +311,49 @@ std::size_t Composer::alertRole(Connection& db, std::string_view role, const Inc
     row.nextAttemptAt = now;
     if (insertMessage(db, row)) {
       ++made;
+    }
+  }
+  return made;
+}
+
+std::size_t Composer::resolveRolePages(Connection& db, const Incident& incident,
+                                       std::int64_t now) const {
+  std::size_t made = 0;
+  for (const auto& [role, spec] : plan_.roles) {
+    for (const std::string& channel : spec.channels) {
+      auto found = plan_.channels.find(channel);
+      if (found == plan_.channels.end() || found->second.kind != ChannelKind::pagerduty) {
+        continue;
+      }
+      Statement paged = db.prepare(
+          "SELECT 1 FROM messages WHERE incident = ?1 AND channel = ?2 AND audience = ?3 AND "
+          "resolves = 0 LIMIT 1");
+      paged.bind(1, std::string_view(incident.key))
+          .bind(2, std::string_view(channel))
+          .bind(3, std::string_view("role:" + role));
+      if (!paged.step()) {
+        continue;
+      }
+      MessageRow row;
+      row.groupKey = incident.key + "/resolved//role:" + role;
+      row.dedupKey = row.groupKey + "/" + channel;
+      row.incident = incident.key;
+      row.audience = "role:" + role;
+      row.channel = channel;
+      row.trigger = "resolved";
+      row.drill = incident.drill;
+      row.resolves = true;
+      row.subject = "Resolved: " + incident.service;
+      row.body = "The incident " + incident.key + " is resolved.";
+      if (incident.drill) {
+        row.subject = markDrillSubject(std::move(row.subject));
+        row.body = markDrillBody(std::move(row.body));
+      }
+      row.createdAt = now;
+      row.nextAttemptAt = now;
+      if (insertMessage(db, row)) {
+        ++made;
+      }
     }
   }
   return made;

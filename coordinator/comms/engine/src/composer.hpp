@@ -58,6 +58,9 @@ class Composer {
   std::size_t queue(Connection& db, const Incident& incident, const AudienceSpec& audience,
                     const Occasion& occasion, const TemplateText& text, std::int64_t now) const;
   std::vector<const RuleSpec*> rulesFor(const Occasion& occasion) const;
+  // A resolved incident closes the pages its role alerts opened on
+  // PagerDuty (a `resolve` with the incident's dedup key).
+  std::size_t resolveRolePages(Connection& db, const Incident& incident, std::int64_t now) const;
 
   const Plan& plan_;
   std::string statusPageUrl_;
@@ -66,6 +69,10 @@ class Composer {
 // The facts' written forms (formatFactDuration, formatFactTime) from
 // milliseconds; a negative duration counts as 0.
 std::string humanDuration(std::int64_t millis);
+// A drill message's subject and body carry the drill marking; these add it
+// when it is missing (an edited text keeps it).
+std::string markDrillSubject(std::string subject);
+std::string markDrillBody(std::string body);
 std::string humanTime(std::int64_t millis);
 
 }  // namespace lifeboat::comms::detail

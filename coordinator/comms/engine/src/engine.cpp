@@ -464,6 +464,13 @@ Result<boost::json::object> decide(Engine::Impl& impl, std::int64_t id, std::str
             }
             const std::int64_t now = impl.now();
             const bool edited = subject || body;
+            // An edit of a drill message cannot remove its drill marking.
+            if (row->drill && subject) {
+              subject = detail::markDrillSubject(std::move(*subject));
+            }
+            if (row->drill && body) {
+              body = detail::markDrillBody(std::move(*body));
+            }
             detail::Statement update = db.prepare(
                 "UPDATE messages SET state = CASE WHEN ?2 = 'pending' AND channel = ?7 THEN 'sent' "
                 "ELSE ?2 END, sent_at = CASE WHEN ?2 = 'pending' AND channel = ?7 THEN ?4 ELSE "

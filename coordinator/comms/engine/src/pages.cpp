@@ -368,6 +368,35 @@ std::vector<MessageRow> publicUpdates(detail::Connection& db, const std::string&
   return updates;
 }
 
+// The summary for the public status page: what happened when, the
+// objectives, and the updates published there; nothing internal.
+std::string publicSummaryMarkdown(const Plan& plan, detail::Connection& db,
+                                  const Incident& incident) {
+  std::ostringstream out;
+  out << "# " << cell(serviceName(plan, incident.service)) << ": post-incident summary\n\n";
+  const std::int64_t outageStart = incident.outageStart.value_or(incident.openedAt);
+  out << "- Outage began: " << detail::humanTime(outageStart) << "\n";
+  if (incident.restoredAt) {
+    out << "- Service restored: " << detail::humanTime(*incident.restoredAt) << " (after "
+        << detail::humanDuration(*incident.restoredAt - outageStart) << ")\n";
+  }
+  if (incident.resolvedAt) {
+    out << "- Resolved: " << detail::humanTime(*incident.resolvedAt) << "\n";
+  }
+  out << "\n## Objectives\n\n| objective | target | measured | verdict |\n|---|---|---|---|\n";
+  out << verdictLine("time to restore (RTO)", incident.rtoTargetMs, incident.rtoMs,
+                     incident.rtoVerdict);
+  out << verdictLine("data-loss window (RPO)", incident.rpoTargetMs, incident.rpoMs,
+                     incident.rpoVerdict);
+  out << "\n## Updates\n\n";
+  std::vector<MessageRow> updates = publicUpdates(db, incident.key);
+  for (auto it = updates.rbegin(); it != updates.rend(); ++it) {
+    out << "- " << detail::humanTime(it->sentAt.value_or(it->createdAt)) << ": "
+        << cell(it->subject) << "\n";
+  }
+  return out.str();
+}
+
 std::string publicState(const Incident& incident) {
   if (incident.state == "resolved") {
     return "resolved";
@@ -538,9 +567,10 @@ Result<std::optional<std::string>> Engine::statusIncidentHtml(std::string_view k
         << html(plan.statusPage.title) << "</a></p>";
     writeIncidentHtml(out, plan, *impl_->api, *incident, false);
     if (incident->state == "resolved") {
-      // The post-incident summary, as plain text (it is Markdown).
+      // The public part of the post-incident summary (Markdown as text):
+      // never the internal messages, decisions or role alerts.
       out << "<h2>Post-incident summary</h2><pre id=\"summary\">"
-          << html(summaryMarkdown(*impl_, *impl_->api, *incident)) << "</pre>";
+          << html(publicSummaryMarkdown(plan, *impl_->api, *incident)) << "</pre>";
     }
     out << "</body></html>";
     return out.str();
