@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <system_error>
 
 #include "lifeboat/common/unique_fd.hpp"
 
@@ -71,6 +72,55 @@ FileRead readFile(const std::filesystem::path& path, const ReadFileOptions& opti
   }
   text.resize(total);
   return result;
+}
+
+namespace {
+
+std::string describeError(int error) {
+  return std::system_category().message(error);
+}
+
+std::string_view fileTypeName(mode_t mode) {
+  if (S_ISDIR(mode))
+    return "a directory";
+  if (S_ISFIFO(mode))
+    return "a FIFO";
+  if (S_ISSOCK(mode))
+    return "a socket";
+  if (S_ISCHR(mode))
+    return "a character device";
+  if (S_ISBLK(mode))
+    return "a block device";
+  return "not a regular file";
+}
+
+}  // namespace
+
+Result<std::string> readSecretFile(const std::string& path, std::size_t maxBytes,
+                                   std::string_view reader) {
+  const std::string what = "secret file:" + path;
+  FileRead loaded = readFile(path, {.maxBytes = maxBytes, .requireRegularFile = true});
+  switch (loaded.status) {
+    case FileRead::Status::ok:
+      break;
+    case FileRead::Status::systemError:
+      return Error{what + ": " + describeError(loaded.error),
+                   "check the path and that " + std::string(reader) + " may read the file"};
+    case FileRead::Status::directory:
+    case FileRead::Status::notRegular:
+      return Error{what + " is " + std::string(fileTypeName(loaded.mode)) + ", not a regular file",
+                   "a secret file holds the secret itself"};
+    case FileRead::Status::tooLarge:
+      return Error{what + " is larger than " + std::to_string(maxBytes) + " bytes",
+                   "a secret file holds only the secret itself"};
+  }
+  std::string& contents = loaded.contents;
+  if (contents.ends_with("\r\n")) {
+    contents.resize(contents.size() - 2);
+  } else if (contents.ends_with('\n')) {
+    contents.pop_back();
+  }
+  return std::move(contents);
 }
 
 }  // namespace lifeboat

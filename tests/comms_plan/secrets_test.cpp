@@ -71,7 +71,7 @@ TEST(ResolveSecretTest, FileErrorsNameThePathOnly) {
 
   Result<std::string> directory = resolveSecret("${secret:file:" + temp.path().string() + "}");
   ASSERT_FALSE(directory);
-  EXPECT_THAT(directory.error().message, HasSubstr("is not a regular file"));
+  EXPECT_THAT(directory.error().message, HasSubstr("is a directory, not a regular file"));
 
   const auto empty = temp.write("empty", "\n");
   Result<std::string> blank = resolveSecret("${secret:file:" + empty.string() + "}");

@@ -19,50 +19,6 @@ namespace lifeboat::runbook {
 
 namespace {
 
-std::string describeError(int error) {
-  return std::system_category().message(error);
-}
-
-std::string_view fileTypeName(mode_t mode) {
-  if (S_ISDIR(mode))
-    return "a directory";
-  if (S_ISFIFO(mode))
-    return "a FIFO";
-  if (S_ISSOCK(mode))
-    return "a socket";
-  if (S_ISCHR(mode))
-    return "a character device";
-  if (S_ISBLK(mode))
-    return "a block device";
-  return "not a regular file";
-}
-
-Result<std::string> readSecretFile(const std::string& path, std::size_t maxBytes) {
-  const std::string what = "secret file:" + path;
-  FileRead loaded = readFile(path, {.maxBytes = maxBytes, .requireRegularFile = true});
-  switch (loaded.status) {
-    case FileRead::Status::ok:
-      break;
-    case FileRead::Status::systemError:
-      return Error{what + ": " + describeError(loaded.error),
-                   "check the path and that the agent's user may read the file"};
-    case FileRead::Status::directory:
-    case FileRead::Status::notRegular:
-      return Error{what + " is " + std::string(fileTypeName(loaded.mode)) + ", not a regular file",
-                   "a secret file holds the secret itself"};
-    case FileRead::Status::tooLarge:
-      return Error{what + " is larger than " + std::to_string(maxBytes) + " bytes",
-                   "a secret file holds only the secret itself"};
-  }
-  std::string& contents = loaded.contents;
-  if (contents.ends_with("\r\n")) {
-    contents.resize(contents.size() - 2);
-  } else if (contents.ends_with('\n')) {
-    contents.pop_back();
-  }
-  return std::move(contents);
-}
-
 // Calls `visit` with every string of the runbook in which references are
 // expanded at run time (section 11.1 of the runbook reference).
 class StringWalker {
@@ -178,7 +134,7 @@ Result<std::string> resolveSecret(const Reference& reference, const SecretSource
       return std::move(*value);
     }
     case ReferenceKind::secretFile:
-      return readSecretFile(reference.name, sources.maxFileBytes);
+      return readSecretFile(reference.name, sources.maxFileBytes, "the agent's user");
     default:
       return Error{"not a secret reference",
                    "secrets look like ${secret:env:NAME} or "

@@ -9,6 +9,9 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
+
+#include "lifeboat/common/result.hpp"
 
 namespace lifeboat {
 
@@ -35,5 +38,11 @@ struct ReadFileOptions {
 };
 
 FileRead readFile(const std::filesystem::path& path, const ReadFileOptions& options);
+
+// A `${secret:file:PATH}`: the regular file's contents, without one trailing
+// newline (LF or CRLF). Errors name the path, never the contents; `reader`
+// names who must be able to read it ("the agent's user").
+Result<std::string> readSecretFile(const std::string& path, std::size_t maxBytes,
+                                   std::string_view reader);
 
 }  // namespace lifeboat

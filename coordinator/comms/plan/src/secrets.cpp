@@ -5,6 +5,7 @@
 
 #include "lifeboat/common/read_file.hpp"
 #include "lifeboat/comms/plan.hpp"
+#include "lifeboat/config/table_reader.hpp"
 #include "secret_reference.hpp"
 
 namespace lifeboat::comms {
@@ -15,18 +16,6 @@ constexpr std::size_t kMaxSecretFileBytes = 64 * 1024;
 
 constexpr std::string_view kReferenceForms =
     "write the whole value as ${secret:env:NAME} or ${secret:file:/absolute/path}";
-
-bool isEnvName(std::string_view name) {
-  if (name.empty() || (name[0] >= '0' && name[0] <= '9')) {
-    return false;
-  }
-  for (char c : name) {
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) {
-      return false;
-    }
-  }
-  return true;
-}
 
 bool isFilePath(std::string_view path) {
   if (path.size() < 2 || path[0] != '/') {
@@ -40,33 +29,13 @@ bool isFilePath(std::string_view path) {
   return true;
 }
 
-Result<std::string> readSecretFile(const SecretReference& reference) {
-  const std::string what = "secret " + reference.describe();
-  FileRead loaded =
-      readFile(reference.name, {.maxBytes = kMaxSecretFileBytes, .requireRegularFile = true});
-  switch (loaded.status) {
-    case FileRead::Status::ok:
-      break;
-    case FileRead::Status::systemError:
-      return Error{what + ": " + std::system_category().message(loaded.error),
-                   "check the path and that the coordinator's user may read the file"};
-    case FileRead::Status::directory:
-    case FileRead::Status::notRegular:
-      return Error{what + " is not a regular file", "a secret file holds the secret itself"};
-    case FileRead::Status::tooLarge:
-      return Error{what + " is larger than " + std::to_string(kMaxSecretFileBytes) + " bytes",
-                   "a secret file holds only the secret itself"};
+Result<std::string> readSecret(const SecretReference& reference) {
+  Result<std::string> contents =
+      readSecretFile(reference.name, kMaxSecretFileBytes, "the coordinator's user");
+  if (contents && contents->empty()) {
+    return Error{"secret " + reference.describe() + " is empty", "write the secret into the file"};
   }
-  std::string& contents = loaded.contents;
-  if (contents.ends_with("\r\n")) {
-    contents.resize(contents.size() - 2);
-  } else if (contents.ends_with('\n')) {
-    contents.pop_back();
-  }
-  if (contents.empty()) {
-    return Error{what + " is empty", "write the secret into the file"};
-  }
-  return std::move(contents);
+  return contents;
 }
 
 }  // namespace
@@ -83,7 +52,7 @@ std::optional<SecretReference> parseSecretReference(std::string_view value) {
   }
   if (value.starts_with(kEnv)) {
     const std::string_view name = value.substr(kEnv.size(), value.size() - kEnv.size() - 1);
-    if (isEnvName(name)) {
+    if (config::isVariableName(name)) {
       return SecretReference{SecretReference::Source::env, std::string(name)};
     }
   } else if (value.starts_with(kFile)) {
@@ -110,7 +79,7 @@ Result<std::string> resolveSecret(std::string_view value) {
                  std::string(kReferenceForms)};
   }
   if (reference->source == SecretReference::Source::file) {
-    return readSecretFile(*reference);
+    return readSecret(*reference);
   }
   const char* found = std::getenv(reference->name.c_str());
   if (found == nullptr) {
