@@ -9,8 +9,13 @@
 
 namespace lifeboat::coordinator {
 
-Committer::Committer(std::unique_ptr<store::Store> writer, Publish publish, Log& log)
-    : writer_(std::move(writer)), publish_(std::move(publish)), log_(log) {
+Committer::Committer(std::unique_ptr<store::Store> writer, Publish publish, Log& log,
+                     std::function<bool()> wantsLive, std::function<void()> stored)
+    : writer_(std::move(writer)),
+      publish_(std::move(publish)),
+      wantsLive_(std::move(wantsLive)),
+      stored_(std::move(stored)),
+      log_(log) {
   auto checkpointer = store::WalCheckpointer::start(writer_->file(), [this](const Error& error) {
     log_.line("store: WAL checkpoint failed: " + error.message);
   });
@@ -191,6 +196,12 @@ void Committer::commitAlone(Batch& batch) {
 
 void Committer::publishStored(const std::vector<Event>& events,
                               const std::vector<std::int64_t>& ids) {
+  if (stored_ && std::any_of(ids.begin(), ids.end(), [](std::int64_t id) { return id != 0; })) {
+    stored_();
+  }
+  if (wantsLive_ && !wantsLive_()) {
+    return;
+  }
   auto messages = std::make_shared<std::vector<std::string>>();
   for (std::size_t i = 0; i < events.size() && i < ids.size(); ++i) {
     if (ids[i] == 0) {

@@ -226,13 +226,13 @@ Result<std::unique_ptr<Server>> Server::start(const ServerConfig& config, std::o
   Impl* raw = impl.get();
   impl->committer = std::make_unique<Committer>(
       std::move(*writer),
-      [raw](LiveMessages messages) {
-        raw->state->subscribers.callAll(messages);
+      [raw](LiveMessages messages) { raw->state->subscribers.callAll(messages); }, impl->log,
+      [raw] { return raw->state->subscribers.size() > 0; },
+      [raw] {
         if (raw->comms) {
           raw->comms->eventsStored();
         }
-      },
-      impl->log);
+      });
   impl->state.reset(new ServerState{impl->log, *impl->committer, *impl->routes, {}, {}, {}});
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
