@@ -6,8 +6,8 @@
 #include <string>
 #include <thread>
 
+#include "lifeboat/store/sqlite.hpp"
 #include "schema.hpp"
-#include "sqlite.hpp"
 
 namespace lifeboat::store {
 

@@ -1,7 +1,7 @@
 #pragma once
 // The store's schema and its migrations (docs/coordinator.md, "Store").
 
-#include "sqlite.hpp"
+#include "lifeboat/store/sqlite.hpp"
 
 namespace lifeboat::store::detail {
 

@@ -1,4 +1,4 @@
-#include "sqlite.hpp"
+#include "lifeboat/store/sqlite.hpp"
 
 #include <utility>
 

@@ -10,8 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "lifeboat/store/sqlite.hpp"
 #include "lifeboat/store/store.hpp"
-#include "sqlite.hpp"
 
 namespace lifeboat::store {
 

@@ -1,7 +1,7 @@
 #pragma once
 // The engine's own SQLite file: incidents, the outbox, the cadence and the
-// cursor into the events store (docs/communications.md, "Outbox"). Uses the
-// store's small SQLite wrapper; internal to the engine.
+// cursor into the events store (docs/communications.md, "Outbox and
+// delivery"). Uses the store's small SQLite wrapper; internal to the engine.
 
 #include <boost/json/object.hpp>
 #include <cstdint>
@@ -14,7 +14,7 @@
 
 #include "lifeboat/common/duration.hpp"
 #include "lifeboat/common/event.hpp"
-#include "sqlite.hpp"  // coordinator/store/src: the store's wrapper
+#include "lifeboat/store/sqlite.hpp"
 
 namespace lifeboat::comms::detail {
 

@@ -1,10 +1,12 @@
 #pragma once
-// The few SQLite calls the store makes, with RAII and errors that name the
-// database file. Internal to coordinator/store; not a general wrapper.
+// The few SQLite calls the coordinator makes, with RAII and errors that name
+// the database file: the store's, and the comms engine's own outbox
+// (coordinator/comms/engine). Not a general wrapper.
 //
-// Inside the store a failed SQLite call throws SqliteFailure; every public
-// Store function catches it and returns its Error, so no exception leaves the
-// component (STYLE.md rule 4). One Connection is used by one thread at a time.
+// A failed SQLite call throws SqliteFailure; every public function of the
+// store and of the comms engine catches it and returns its Error, so no
+// exception leaves either component (STYLE.md rule 4). One Connection is used
+// by one thread at a time.
 
 #include <sqlite3.h>
 
