@@ -32,6 +32,19 @@ void appendBatches(Store& store, std::uint64_t first, int batches) {
   }
 }
 
+// Waits up to 10 s for `ready`.
+template <class Ready>
+bool waitUntil(Ready ready) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!ready()) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
 TEST(StoreCheckpoint, WithoutTheAutomaticCheckpointTheWalKeepsGrowing) {
   test_support::TempDir dir;
   const auto file = dir.path() / "events.db";
@@ -128,6 +141,91 @@ TEST(StoreCheckpoint, TheThreadCheckpointsAfterCommitsItIsToldOf) {
   // 200 commits wrote far more than this; restarts kept reusing the start.
   EXPECT_LT(largest, std::uintmax_t{8} * 1024 * 1024);
   EXPECT_EQ(sqlValue(file, "SELECT count(*) FROM events"), "10000");
+}
+
+TEST(StoreCheckpoint, TheWriterFinishesARestartTheThreadPreparedAndTheWalStaysBounded) {
+  test_support::TempDir dir;
+  const auto file = dir.path() / "events.db";
+  auto store = Store::open(file);
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  ASSERT_TRUE((*store)->setWalAutoCheckpoint(0).ok());
+  auto checkpointer = WalCheckpointer::start(file, nullptr,
+                                             {.pause = std::chrono::milliseconds(1),
+                                              .restartFrames = 64,
+                                              .writerRestarts = true,
+                                              .restartLag = 4096});
+  ASSERT_TRUE(checkpointer.ok()) << checkpointer.error().message;
+
+  // The writer's loop as the committer runs it: commit, tell, and between
+  // two transactions finish the restart when asked.
+  std::uintmax_t largest = 0;
+  int finished = 0;
+  for (int round = 0; round < 200; ++round) {
+    appendBatches(**store, 1 + round * 50, 1);
+    (*checkpointer)->committed();
+    if ((*checkpointer)->restartWanted()) {
+      auto copied = (*store)->checkpoint();
+      ASSERT_TRUE(copied.ok()) << copied.error().message;
+      EXPECT_TRUE(*copied) << "the rest was small and nothing else wrote";
+      (*checkpointer)->writerCheckpointed();
+      EXPECT_FALSE((*checkpointer)->restartWanted());
+      ++finished;
+    }
+    largest = std::max(largest, walBytes(file));
+    std::this_thread::sleep_for(std::chrono::microseconds(500));
+  }
+  const CheckpointStats stats = (*checkpointer)->stats();
+  EXPECT_GE(finished, 1);
+  EXPECT_EQ(stats.handedOver, static_cast<std::uint64_t>(finished));
+  EXPECT_EQ(stats.restarts, 0u) << "the thread never RESTARTs a writer that takes its turn";
+  EXPECT_LT(largest, std::uintmax_t{8} * 1024 * 1024) << "200 commits, the WAL reused";
+  EXPECT_EQ(sqlValue(file, "SELECT count(*) FROM events"), "10000");
+  EXPECT_EQ(sqlValue(file, "PRAGMA integrity_check"), "ok");
+}
+
+TEST(StoreCheckpoint, AWriterThatDoesNotTakeItsTurnIsIdleAndTheThreadRestarts) {
+  test_support::TempDir dir;
+  const auto file = dir.path() / "events.db";
+  auto store = Store::open(file);
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  ASSERT_TRUE((*store)->setWalAutoCheckpoint(0).ok());
+  auto checkpointer = WalCheckpointer::start(file, nullptr,
+                                             {.pause = std::chrono::milliseconds(1),
+                                              .restartFrames = 64,
+                                              .restartWait = std::chrono::milliseconds(20),
+                                              .writerRestarts = true});
+  ASSERT_TRUE(checkpointer.ok()) << checkpointer.error().message;
+  appendBatches(**store, 1, 40);
+  const std::uintmax_t grown = walBytes(file);
+  (*checkpointer)->committed();
+  ASSERT_TRUE(waitUntil([&] { return (*checkpointer)->restartWanted(); }));
+  // The writer stops writing and never looks: after 2 x restartWait the
+  // thread runs the RESTART itself.
+  ASSERT_TRUE(waitUntil([&] { return (*checkpointer)->stats().restarts == 1; }));
+  EXPECT_FALSE((*checkpointer)->restartWanted());
+  appendBatches(**store, 2001, 5);
+  EXPECT_EQ(walBytes(file), grown) << "the next commits start the WAL again";
+  EXPECT_EQ(sqlValue(file, "SELECT count(*) FROM events"), "2250");
+}
+
+TEST(StoreCheckpoint, TheWritersOwnCheckpointCopiesAllAndItsNextCommitStartsTheWalAgain) {
+  test_support::TempDir dir;
+  const auto file = dir.path() / "events.db";
+  auto store = Store::open(file);
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  ASSERT_TRUE((*store)->setWalAutoCheckpoint(0).ok());
+  appendBatches(**store, 1, 40);
+  const std::uintmax_t grown = walBytes(file);
+  auto copied = (*store)->checkpoint();
+  ASSERT_TRUE(copied.ok()) << copied.error().message;
+  EXPECT_TRUE(*copied);
+  appendBatches(**store, 2001, 5);
+  EXPECT_EQ(walBytes(file), grown);
+  EXPECT_EQ(sqlValue(file, "SELECT count(*) FROM events"), "2250");
+
+  auto reader = Store::open(file, Access::ReadOnly);
+  ASSERT_TRUE(reader.ok()) << reader.error().message;
+  EXPECT_FALSE((*reader)->checkpoint().ok()) << "read-only";
 }
 
 TEST(StoreCheckpoint, RefusesADatabaseTheStoreHasNotCreated) {

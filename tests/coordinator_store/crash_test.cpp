@@ -102,5 +102,14 @@ TEST(StoreCrash, AKilledWriterWithACheckpointerThreadLosesNothingItAcknowledged)
   killAndCheck({"checkpointer"});
 }
 
+// The committer's way since the WAL syncer: commits without their own
+// fsync, a batch acknowledged only from the syncer's callback, WAL restarts
+// finished by the writer. (A kill leaves the page cache: what this shows is
+// that acknowledgements follow commits and restarts lose nothing; the fsync
+// itself is what wal_syncer_test checks the order of.)
+TEST(StoreCrash, AKilledWriterWithDeferredSyncLosesNothingItAcknowledged) {
+  killAndCheck({"syncer"});
+}
+
 }  // namespace
 }  // namespace lifeboat::store

@@ -1,5 +1,7 @@
 #include "lifeboat/store/sqlite.hpp"
 
+#include <algorithm>
+#include <thread>
 #include <utility>
 
 namespace lifeboat::store::detail {
@@ -193,6 +195,42 @@ Connection::Checkpoint Connection::checkpoint(int mode) {
     fail("WAL checkpoint", sqlite3_extended_errcode(db_));
   }
   return result;
+}
+
+void Connection::busyWait(std::chrono::milliseconds limit) {
+  if (!busyWait_) {
+    busyWait_ = std::make_unique<BusyWait>();
+  }
+  busyWait_->limit = limit;
+  const auto retry = [](void* state, int attempt) -> int {
+    auto& wait = *static_cast<BusyWait*>(state);
+    const auto now = std::chrono::steady_clock::now();
+    if (attempt == 0) {
+      wait.since = now;
+    } else if (now - wait.since >= wait.limit) {
+      return 0;
+    }
+    // 50 µs doubling to 1 ms: a short hold costs about its own length.
+    const int shift = std::min(attempt, 5);
+    std::this_thread::sleep_for(std::chrono::microseconds(std::min(50 << shift, 1000)));
+    return 1;
+  };
+  if (sqlite3_busy_handler(db_, retry, busyWait_.get()) != SQLITE_OK) {
+    fail("set the busy handler", sqlite3_extended_errcode(db_));
+  }
+}
+
+void Connection::growInChunks(int bytes) {
+  const int code = sqlite3_file_control(db_, "main", SQLITE_FCNTL_CHUNK_SIZE, &bytes);
+  if (code != SQLITE_OK) {
+    fail("set the chunk size", code);
+  }
+}
+
+std::filesystem::path Connection::walFile() const {
+  const char* wal = sqlite3_filename_wal(sqlite3_db_filename(db_, "main"));
+  return wal != nullptr ? std::filesystem::path(wal)
+                        : std::filesystem::path(file_.string() + "-wal");
 }
 
 void Connection::fail(std::string_view what, int code) const {

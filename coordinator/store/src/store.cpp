@@ -51,7 +51,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& file, Ac
     Connection& db = impl->db;
     // A writer waits up to 5 s for another's lock (a reader never blocks the
     // writer in WAL mode; this covers a checkpoint or a second process).
-    db.execute("PRAGMA busy_timeout = 5000");
+    db.busyWait(std::chrono::milliseconds(5000));
     db.execute("PRAGMA foreign_keys = ON");
     if (access == Access::ReadWrite) {
       // A new file gets 1 KiB pages (SQLite's default is 4 KiB). A commit
@@ -84,6 +84,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& file, Ac
       // same page several times (docs/coordinator.md, "Store"). Pages are
       // allocated on use, so an idle coordinator does not pay for it.
       db.execute("PRAGMA cache_size = -65536");
+      db.growInChunks(detail::kChunkBytes);
       impl->schemaVersion = detail::migrate(db);
     } else {
       impl->schemaVersion = detail::readSchemaVersion(db);
@@ -384,6 +385,33 @@ Result<int> Store::setWalAutoCheckpoint(int pages) {
     const std::string sql = "PRAGMA wal_autocheckpoint = " + std::to_string(std::max(pages, 0));
     Statement set = db.prepare(sql);
     return set.step() ? static_cast<int>(set.integer(0)) : std::max(pages, 0);
+  });
+}
+
+Result<bool> Store::checkpoint() {
+  return guarded<bool>([&]() -> bool {
+    Connection& db = impl_->db;
+    if (impl_->access == Access::ReadOnly) {
+      refuseReadOnly(db, "checkpoint the WAL");
+    }
+    const Connection::Checkpoint done = db.checkpoint(SQLITE_CHECKPOINT_PASSIVE);
+    return !done.busy && done.copiedFrames == done.walFrames;
+  });
+}
+
+std::filesystem::path Store::walFile() const {
+  return impl_->db.walFile();
+}
+
+Result<CommitSync> Store::setCommitSync(CommitSync mode) {
+  return guarded<CommitSync>([&]() -> CommitSync {
+    Connection& db = impl_->db;
+    if (impl_->access == Access::ReadOnly) {
+      refuseReadOnly(db, "change how commits reach the disk");
+    }
+    db.execute(mode == CommitSync::Fsync ? "PRAGMA synchronous = FULL"
+                                         : "PRAGMA synchronous = NORMAL");
+    return mode;
   });
 }
 

@@ -45,11 +45,25 @@ struct CheckpointOptions {
   // this is short. When it runs out the WAL grows on and the next
   // checkpoint tries again.
   std::chrono::milliseconds restartWait{500};
+  // The writer finishes the restart itself (the coordinator's committer,
+  // which writes all the time: a RESTART from this thread would first wait
+  // for a moment between two of its transactions, then hold it up while the
+  // rest is copied). From `restartFrames` on, the thread runs PASSIVE
+  // checkpoints back to back until one finds fewer than `restartLag` pages
+  // written since the one before, then raises restartWanted() and stops
+  // checkpointing. The writer, between two transactions, runs
+  // Store::checkpoint() (a PASSIVE on its own connection: it copies that
+  // small rest) and calls writerCheckpointed(); its next transaction starts
+  // the WAL again. A writer that does not act within `restartWait` x 2 is
+  // idle: the thread then runs the RESTART itself.
+  bool writerRestarts = false;
+  std::size_t restartLag = 2048;
 };
 
 struct CheckpointStats {
   std::uint64_t passive = 0;      // PASSIVE checkpoints run
   std::uint64_t restarts = 0;     // RESTART checkpoints that completed
+  std::uint64_t handedOver = 0;   // restarts left to the writer (writerRestarts)
   std::uint64_t busy = 0;         // checkpoints that returned SQLITE_BUSY (tried again later)
   std::int64_t walFrames = 0;     // pages in the WAL after the latest checkpoint
   std::int64_t copiedFrames = 0;  // of which already copied into the database file
@@ -78,6 +92,12 @@ class WalCheckpointer {
   Result<CheckpointStats> checkpointNow();
 
   CheckpointStats stats() const;
+
+  // writerRestarts: the WAL is large and copied up to a small rest; the
+  // writer should run Store::checkpoint() between two transactions, then
+  // call writerCheckpointed(). Cheap (an atomic load).
+  bool restartWanted() const;
+  void writerCheckpointed();
 
  private:
   struct Impl;

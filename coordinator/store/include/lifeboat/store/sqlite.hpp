@@ -10,8 +10,10 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -87,6 +89,23 @@ class Connection {
   };
   Checkpoint checkpoint(int mode);
 
+  // While another connection holds a lock this one needs, retry every
+  // 50 µs to 1 ms for up to `limit`, then fail with SQLITE_BUSY. (PRAGMA
+  // busy_timeout sleeps 1, 2, 5 ... up to 100 ms between tries, so a writer
+  // held up for a few milliseconds by a checkpoint could sleep ten times as
+  // long; the committer's acknowledgements would wait as long.)
+  void busyWait(std::chrono::milliseconds limit);
+
+  // The main database file grows (and is preallocated) in steps of `bytes`
+  // (SQLITE_FCNTL_CHUNK_SIZE), so that most fdatasyncs of it flush data
+  // only, not a change of its size and blocks through the file system's
+  // journal (which waits for other files' data too).
+  void growInChunks(int bytes);
+
+  // The WAL file SQLite uses for the main database (its path, whether or not
+  // it exists yet).
+  std::filesystem::path walFile() const;
+
   std::int64_t lastInsertId() const { return sqlite3_last_insert_rowid(db_); }
   int changes() const { return sqlite3_changes(db_); }
   bool inTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
@@ -99,6 +118,11 @@ class Connection {
   std::filesystem::path file_;
   sqlite3* db_ = nullptr;
   std::unordered_map<std::string, sqlite3_stmt*> statements_;
+  struct BusyWait {
+    std::chrono::milliseconds limit{0};
+    std::chrono::steady_clock::time_point since{};
+  };
+  std::unique_ptr<BusyWait> busyWait_;  // the handler's state (stable address)
 };
 
 // The Error for result `code` on `file` (the message names the file; a file

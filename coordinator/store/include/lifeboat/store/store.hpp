@@ -58,6 +58,8 @@ struct RunFilter {
   std::size_t limit = 100;  // newest first
 };
 
+enum class CommitSync { Fsync, Deferred };
+
 // What one append did: `ids[i]` is the store's id of events[i], 0 when it was
 // not stored (a duplicate, or hello/heartbeat).
 struct AppendResult {
@@ -96,6 +98,25 @@ class Store {
   // 0 turns it off: then a WalCheckpointer (checkpointer.hpp) must run beside
   // this Store, or the WAL grows without end. ReadWrite only.
   Result<int> setWalAutoCheckpoint(int pages);
+
+  // A PASSIVE checkpoint on this connection, between transactions: copies
+  // what is in the WAL into the database file (fsyncing both) without
+  // waiting for any other connection; when it copied everything, the next
+  // transaction starts the WAL from its beginning (if no reader still reads
+  // it). Returns whether it copied everything. For a writer that
+  // WalCheckpointer::restartWanted() asks. ReadWrite only.
+  Result<bool> checkpoint();
+
+  // The WAL file of the database (it exists while a writer has it open).
+  std::filesystem::path walFile() const;
+
+  // How a commit reaches the disk. Fsync (the default, synchronous=FULL): a
+  // commit returns after the fsync of the WAL. Deferred (synchronous=NORMAL):
+  // a commit returns once its pages are written to the WAL, not yet synced;
+  // whoever acts on the commit (acknowledges it) must first have the WAL
+  // synced by a WalSyncer (wal_syncer.hpp) started before this is set, or a
+  // power loss may take back what was acknowledged. ReadWrite only.
+  Result<CommitSync> setCommitSync(CommitSync mode);
 
   // One transaction: stores each event whose (agent, seq) is not stored yet,
   // in the given order, and updates the run summaries they touch. Returns the
