@@ -121,7 +121,7 @@ key_file = "tls/coordinator-key.pem"
 EOF
   start_server "$work/coordinator.log" "$coordinator" serve --config "$work/coordinator.toml"
   run_load coordinator "$n" --database "$work/events.db"
-  echo "   database: $(du -sh "$work"/events.db* | awk '{print $1}' | paste -sd+) (db+wal+shm)" >&2
+  echo "   database: $(du -sh "$work"/events.db{,-wal,-shm} 2>/dev/null | awk '{print $1}' | paste -sd+) (db+wal+shm)" >&2
   cleanup
 
   if [[ $PEER == 1 ]]; then

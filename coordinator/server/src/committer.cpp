@@ -6,8 +6,19 @@
 #include <iterator>
 
 #include "lifeboat/store/checkpointer.hpp"
+#include "lifeboat/store/wal_syncer.hpp"
 
 namespace lifeboat::coordinator {
+
+namespace {
+
+// The committer writes all the time under load, so it finishes each WAL
+// restart itself (checkpointer.hpp); a 64 MiB WAL (1 KiB pages) restarts
+// every ~1.5 s at 50,000 events/s, each restart holding the committer for
+// the copy of the last few pages (docs/coordinator.md, "Store").
+constexpr store::CheckpointOptions kCheckpoints{.restartFrames = 65536, .writerRestarts = true};
+
+}  // namespace
 
 Committer::Committer(std::unique_ptr<store::Store> writer, Publish publish, Log& log,
                      std::function<bool()> wantsLive, std::function<void()> stored)
@@ -16,15 +27,27 @@ Committer::Committer(std::unique_ptr<store::Store> writer, Publish publish, Log&
       wantsLive_(std::move(wantsLive)),
       stored_(std::move(stored)),
       log_(log) {
-  auto checkpointer = store::WalCheckpointer::start(writer_->file(), [this](const Error& error) {
-    log_.line("store: WAL checkpoint failed: " + error.message);
-  });
+  auto checkpointer = store::WalCheckpointer::start(
+      writer_->file(),
+      [this](const Error& error) { log_.line("store: WAL checkpoint failed: " + error.message); },
+      kCheckpoints);
   if (!checkpointer) {
     log_.line("store: checkpoints stay inside commits: " + checkpointer.error().message);
   } else if (auto off = writer_->setWalAutoCheckpoint(0); !off) {
     log_.line("store: checkpoints stay inside commits: " + off.error().message);
   } else {
     checkpointer_ = std::move(*checkpointer);
+  }
+  // Acknowledgements wait for the WAL's fsync on the syncer's thread, while
+  // this thread writes the next group (wal_syncer.hpp). The syncer starts
+  // before the writer stops fsyncing its own commits.
+  auto syncer = store::WalSyncer::start(writer_->walFile());
+  if (!syncer) {
+    log_.line("store: each commit fsyncs the WAL itself: " + syncer.error().message);
+  } else if (auto deferred = writer_->setCommitSync(store::CommitSync::Deferred); !deferred) {
+    log_.line("store: each commit fsyncs the WAL itself: " + deferred.error().message);
+  } else {
+    syncer_ = std::move(*syncer);
   }
   thread_ = std::thread([this] { loop(); });
 }
@@ -86,6 +109,7 @@ void Committer::stop() {
   if (thread_.joinable()) {
     thread_.join();
   }
+  syncer_.reset();  // one last sync for what the thread committed, then its callbacks
 }
 
 void Committer::loop() {
@@ -128,17 +152,55 @@ void Committer::loop() {
       } else if (auto* note = std::get_if<NoteJob>(&job)) {
         const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(
             std::chrono::system_clock::now());
-        note->done(writer_->addNote(note->agent, note->run, note->author, note->text, now));
+        Result<boost::json::object> added =
+            writer_->addNote(note->agent, note->run, note->author, note->text, now);
+        if (!added || !syncer_) {
+          note->done(std::move(added));
+          continue;
+        }
+        syncer_->after([done = std::move(note->done),
+                        added = std::move(added)](const std::optional<Error>& error) {
+          done(error ? Result<boost::json::object>(*error) : added);
+        });
       }
     }
     commitGroup(group);
+    if (checkpointer_ && checkpointer_->restartWanted()) {
+      // The checkpointer copied the WAL up to a small rest: copy that here,
+      // between two transactions, and the next one starts the WAL again.
+      if (auto copied = writer_->checkpoint(); !copied) {
+        log_.line("store: WAL checkpoint failed: " + copied.error().message);
+      }
+      checkpointer_->writerCheckpointed();
+    }
   }
 }
 
-void Committer::committed() {
+void Committer::committed(const std::shared_ptr<Committed>& acked) {
   if (checkpointer_) {
     checkpointer_->committed();
   }
+  if (!syncer_) {
+    acknowledge(*acked, std::nullopt);  // the commit fsynced the WAL itself
+    return;
+  }
+  syncer_->after([this, acked](const std::optional<Error>& error) { acknowledge(*acked, error); });
+}
+
+void Committer::acknowledge(Committed& acked, const std::optional<Error>& synced) {
+  if (synced) {
+    if (!syncFailureLogged_.exchange(true)) {
+      log_.line("store: " + synced->message + "; " + synced->hint);
+    }
+    for (BatchDone& done : acked.dones) {
+      done(synced);
+    }
+    return;
+  }
+  for (BatchDone& done : acked.dones) {
+    done(std::nullopt);
+  }
+  publishStored(acked.events, acked.ids);
 }
 
 void Committer::commitGroup(std::vector<Batch>& group) {
@@ -162,11 +224,14 @@ void Committer::commitGroup(std::vector<Batch>& group) {
   }
   Result<store::AppendResult> appended = writer_->appendBatch(all);
   if (appended) {
-    committed();
+    auto acked = std::make_shared<Committed>();
+    acked->dones.reserve(group.size());
     for (Batch& batch : group) {
-      batch.done(std::nullopt);
+      acked->dones.push_back(std::move(batch.done));
     }
-    publishStored(all, appended->ids);
+    acked->events = std::move(all);
+    acked->ids = std::move(appended->ids);
+    committed(acked);
   } else {
     // One batch's fault must not refuse the others: each on its own.
     auto next = all.begin();
@@ -189,9 +254,11 @@ void Committer::commitAlone(Batch& batch) {
     batch.done(appended.error());
     return;
   }
-  committed();
-  batch.done(std::nullopt);
-  publishStored(batch.events, appended->ids);
+  auto acked = std::make_shared<Committed>();
+  acked->dones.push_back(std::move(batch.done));
+  acked->events = std::move(batch.events);
+  acked->ids = std::move(appended->ids);
+  committed(acked);
 }
 
 void Committer::publishStored(const std::vector<Event>& events,

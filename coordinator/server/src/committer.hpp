@@ -1,24 +1,33 @@
 #pragma once
 // Group commit (docs/coordinator.md, "Store"): one thread owns the writing
 // Store. Agent sessions hand it decoded batches; it takes everything queued
-// (up to kGroupEvents events), stores it with one append() -- one fsync for
-// many batches -- and only then calls each batch's `done`, which sends the
-// acknowledgement. An idle committer commits a lone batch at once; under a
-// backlog the groups grow, so the fsyncs per event fall. Presence changes and
-// notes go through the same queue, since the Store is one connection for one
-// thread.
+// (up to kGroupEvents events) and stores it with one append(). An idle
+// committer commits a lone batch at once; under a backlog the groups grow.
+// Presence changes and notes go through the same queue, since the Store is
+// one connection for one thread.
+//
+// A commit does not fsync (CommitSync::Deferred): a store::WalSyncer thread
+// fdatasyncs the WAL and only then calls each batch's `done` (which sends
+// the acknowledgement), publishes the events to the live feed and wakes the
+// comms engine, while this thread already writes the next group. If the
+// syncer cannot start, each commit fsyncs itself and `done` runs here.
 //
 // WAL checkpoints run on a thread of their own (store::WalCheckpointer), not
-// inside a commit: the committer turns SQLite's automatic checkpoint off and
-// tells the checkpointer after each commit. If the checkpointer cannot start,
-// the automatic checkpoint stays on (slower, never unbounded).
+// inside a commit: the committer turns SQLite's automatic checkpoint off,
+// tells the checkpointer after each commit, and when it asks
+// (restartWanted()) copies the WAL's last pages itself between two
+// transactions, so that the next one starts the WAL again. If the
+// checkpointer cannot start, the automatic checkpoint stays on (slower,
+// never unbounded).
 //
 // The queue is bounded in events: trySubmitBatch() refuses when it is full
 // and later calls `onSpace`, so that a session stops reading (backpressure)
 // instead of dropping what it received.
 //
-// Callbacks run on the committer thread: they must only post work elsewhere.
+// Callbacks run on the committer's or the syncer's thread: they must only
+// post work elsewhere.
 
+#include <atomic>
 #include <boost/json/object.hpp>
 #include <condition_variable>
 #include <cstddef>
@@ -39,7 +48,8 @@
 
 namespace lifeboat::store {
 class WalCheckpointer;
-}
+class WalSyncer;
+}  // namespace lifeboat::store
 
 namespace lifeboat::coordinator {
 
@@ -94,15 +104,25 @@ class Committer {
   };
   using Job = std::variant<Batch, PresenceJob, NoteJob>;
 
+  // What waits for one commit to be on disk.
+  struct Committed {
+    std::vector<BatchDone> dones;
+    std::vector<Event> events;
+    std::vector<std::int64_t> ids;
+  };
+
   void loop();
   void commitGroup(std::vector<Batch>& group);
-  void committed();
+  void committed(const std::shared_ptr<Committed>& acked);
+  void acknowledge(Committed& acked, const std::optional<Error>& synced);
   void commitAlone(Batch& batch);
   void publishStored(const std::vector<Event>& events, const std::vector<std::int64_t>& ids);
   void record(const PresenceJob& job);
 
   std::unique_ptr<store::Store> writer_;
   std::unique_ptr<store::WalCheckpointer> checkpointer_;  // null: SQLite's own checkpoints
+  std::unique_ptr<store::WalSyncer> syncer_;  // null: each commit fsyncs (synchronous=FULL)
+  std::atomic<bool> syncFailureLogged_{false};
   Publish publish_;
   std::function<bool()> wantsLive_;
   std::function<void()> stored_;
