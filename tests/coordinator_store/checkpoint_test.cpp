@@ -176,7 +176,9 @@ TEST(StoreCheckpoint, TheWriterFinishesARestartTheThreadPreparedAndTheWalStaysBo
   }
   const CheckpointStats stats = (*checkpointer)->stats();
   EXPECT_GE(finished, 1);
-  EXPECT_EQ(stats.handedOver, static_cast<std::uint64_t>(finished));
+  // The last handover may come after the writer's last look.
+  EXPECT_GE(stats.handedOver, static_cast<std::uint64_t>(finished));
+  EXPECT_LE(stats.handedOver, static_cast<std::uint64_t>(finished) + 1);
   EXPECT_EQ(stats.restarts, 0u) << "the thread never RESTARTs a writer that takes its turn";
   EXPECT_LT(largest, std::uintmax_t{8} * 1024 * 1024) << "200 commits, the WAL reused";
   EXPECT_EQ(sqlValue(file, "SELECT count(*) FROM events"), "10000");

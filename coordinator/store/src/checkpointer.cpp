@@ -107,6 +107,9 @@ struct WalCheckpointer::Impl {
           if (stopping) {
             return;
           }
+          // A checkpoint now would take a read lock just as the writer's
+          // next transaction tries to restart the WAL, and stop it.
+          wake.wait_for(lock, options.pause, [this] { return stopping; });
           continue;
         }
         wanted.store(false);
