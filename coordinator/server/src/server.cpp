@@ -111,6 +111,16 @@ std::vector<Error> checkTls(const ServerConfig& config) {
 
 struct Server::Impl {
   explicit Impl(std::ostream& out) : log(out) {}
+  // A session still registered when the io_context stopped (it did not
+  // close within the grace time) left its callback here, holding an
+  // executor of `io`: drop those before `io` goes (declared last, destroyed
+  // first); ASan saw the strand freed under it.
+  ~Impl() {
+    if (state) {
+      state->sessions.clear();
+      state->subscribers.clear();
+    }
+  }
 
   asio::awaitable<void> accept(tcp::acceptor& acceptor, asio::ssl::context& tls, bool agents) {
     for (;;) {

@@ -30,6 +30,15 @@ class CallbackSet {
     const std::lock_guard lock(mutex_);
     callbacks_.erase(id);
   }
+  // Drops every callback (and what it holds: executors of the io_context,
+  // which must still exist).
+  void clear() {
+    std::map<std::uint64_t, Callback> dropped;
+    {
+      const std::lock_guard lock(mutex_);
+      dropped.swap(callbacks_);
+    }
+  }
   std::size_t size() {
     const std::lock_guard lock(mutex_);
     return callbacks_.size();
