@@ -148,12 +148,14 @@ TEST_F(DaemonTest, OutageStartsTheRunbookWithTheFirstFailedCheckAsOutageStart) {
   ASSERT_EQ(run.front().type, event_type::kRunStarted);
   const Event& started = run.front();
   // The RTO clock starts at the first failed check, not at the declaration:
-  // three failed checks 100 ms apart put it at least 200 ms earlier.
+  // three failed checks 100 ms apart put it ~200 ms earlier. Checks keep a
+  // fixed rate, so a first check that started late (a loaded machine: 198 ms
+  // seen under ASan) brings them closer; 150 ms still tells the two apart.
   EXPECT_EQ(field(started, "outage_start"), field(*declared, "outage_start"));
   EXPECT_EQ(field(started, "outage_start_source"), "trigger");
   Result<Timestamp> outageStart = parseTimestamp(field(*declared, "outage_start"));
   ASSERT_TRUE(outageStart);
-  EXPECT_GE(declared->time - *outageStart, milliseconds(200));
+  EXPECT_GE(declared->time - *outageStart, milliseconds(150));
   const json::object& origin = started.data.at("origin").get_object();
   EXPECT_EQ(origin.at("kind").get_string(), "trigger");
   EXPECT_EQ(origin.at("trigger").get_string(), "trigger #1 (exec)");
