@@ -18,6 +18,7 @@ namespace {
 
 using testing::outputEvents;
 using testing::sqlValue;
+using testing::waitUntil;
 
 std::uintmax_t walBytes(const std::filesystem::path& file) {
   return std::filesystem::file_size(file.string() + "-wal");
@@ -30,19 +31,6 @@ void appendBatches(Store& store, std::uint64_t first, int batches) {
     ASSERT_TRUE(stored.ok()) << stored.error().message;
     ASSERT_EQ(*stored, 50u);
   }
-}
-
-// Waits up to 10 s for `ready`.
-template <class Ready>
-bool waitUntil(Ready ready) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!ready()) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      return false;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return true;
 }
 
 TEST(StoreCheckpoint, WithoutTheAutomaticCheckpointTheWalKeepsGrowing) {

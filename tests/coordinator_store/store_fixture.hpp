@@ -4,9 +4,11 @@
 // SQLite access for what the Store API does not show (schema, pragmas).
 
 #include <boost/json/object.hpp>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "lifeboat/common/event.hpp"
@@ -28,6 +30,19 @@ std::vector<Event> outputEvents(const std::string& agent, const std::string& run
 // drill` wrote for runbooks/web-standby-drill.toml (scripts/demo.sh), run
 // 20261204T165708Z-97rv of agent "vm", 31 events, seq 1001..1031.
 std::vector<Event> drillJournal();
+
+// Polls `ready` every millisecond for up to 10 s; whether it became true.
+template <class Ready>
+bool waitUntil(Ready ready) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!ready()) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
 
 // One value of a query on the raw database ("" when no row), read with the
 // SQLite C API beside the Store.

@@ -29,19 +29,7 @@ namespace {
 
 using testing::outputEvents;
 using testing::sqlValue;
-
-// Waits up to 10 s for `ready`.
-template <class Ready>
-bool waitFor(Ready ready) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!ready()) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      return false;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return true;
-}
+using testing::waitUntil;
 
 void touch(const std::filesystem::path& file, const std::string& text = "wal") {
   std::ofstream(file) << text;
@@ -112,7 +100,7 @@ TEST(WalSyncer, ACallbackWaitsForASyncThatBeganAfterIt) {
     EXPECT_EQ(seen[0], (std::pair<std::string, int>{"first", 1}));
   }
   gate.release();
-  ASSERT_TRUE(waitFor([&] { return (*syncer)->stats().callbacks == 3; }));
+  ASSERT_TRUE(waitUntil([&] { return (*syncer)->stats().callbacks == 3; }));
   const std::lock_guard lock(seenMutex);
   ASSERT_EQ(seen.size(), 3u);
   EXPECT_EQ(seen[1], (std::pair<std::string, int>{"second", 2}));
@@ -139,9 +127,9 @@ TEST(WalSyncer, AFailedSyncAcknowledgesNothingFromThenOn) {
     results.push_back(error);
   };
   (*syncer)->after(keep);
-  ASSERT_TRUE(waitFor([&] { return (*syncer)->stats().callbacks == 1; }));
+  ASSERT_TRUE(waitUntil([&] { return (*syncer)->stats().callbacks == 1; }));
   (*syncer)->after(keep);
-  ASSERT_TRUE(waitFor([&] { return (*syncer)->stats().callbacks == 2; }));
+  ASSERT_TRUE(waitUntil([&] { return (*syncer)->stats().callbacks == 2; }));
 
   const std::lock_guard lock(mutex);
   ASSERT_EQ(results.size(), 2u);
@@ -172,14 +160,14 @@ TEST(WalSyncer, AFileReplacedUnderItIsOpenedAndSyncedToo) {
 
   std::atomic<bool> ok{false};
   (*syncer)->after([&ok](const std::optional<Error>& error) { ok = !error.has_value(); });
-  ASSERT_TRUE(waitFor([&] { return (*syncer)->stats().callbacks == 1; }));
+  ASSERT_TRUE(waitUntil([&] { return (*syncer)->stats().callbacks == 1; }));
   EXPECT_TRUE(ok.load());
   EXPECT_EQ(calls.load(), 2) << "the old file, then the new one";
   EXPECT_EQ((*syncer)->stats().reopened, 1u);
 
   // From then on the new file only.
   (*syncer)->after([](const std::optional<Error>&) {});
-  ASSERT_TRUE(waitFor([&] { return (*syncer)->stats().callbacks == 2; }));
+  ASSERT_TRUE(waitUntil([&] { return (*syncer)->stats().callbacks == 2; }));
   EXPECT_EQ(calls.load(), 3);
   EXPECT_EQ((*syncer)->stats().reopened, 1u);
 }
@@ -236,7 +224,7 @@ TEST(WalSyncer, DeferredCommitsOfARealStoreAreSyncedThenAcknowledged) {
       ++acknowledged;
     });
   }
-  ASSERT_TRUE(waitFor([&] { return acknowledged.load() == 20; }));
+  ASSERT_TRUE(waitUntil([&] { return acknowledged.load() == 20; }));
   const SyncStats stats = (*syncer)->stats();
   EXPECT_GE(stats.syncs, 1u);
   EXPECT_LE(stats.syncs, 20u) << "one sync covers the commits before it";
