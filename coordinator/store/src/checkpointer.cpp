@@ -163,8 +163,8 @@ Result<std::unique_ptr<WalCheckpointer>> WalCheckpointer::start(const std::files
   try {
     auto impl = std::make_unique<Impl>(file, std::move(onError), options);
     Connection& db = impl->db;
-    // FULL, as the writer: the checkpoint fsyncs the WAL before copying and
-    // the database file before the WAL may be reused.
+    // FULL: the checkpoint fsyncs the WAL before copying and the database
+    // file before the WAL may be reused, whatever the writer's setting.
     db.execute("PRAGMA synchronous = FULL");
     db.busyWait(options.restartWait);
     // Its checkpoints are what extends the database file.

@@ -14,10 +14,15 @@
 //     between transactions, copies the rest, and makes the writer's next
 //     transaction start the WAL from its beginning, so the file stops growing.
 //     The writer waits only while that rest is copied (PASSIVE did the bulk).
+//     With `writerRestarts` the writer copies that rest itself instead (see
+//     CheckpointOptions);
+//   - flushes the database file after each copy, so that the checkpoint that
+//     restarts the WAL has only its own few pages to flush.
 //
 // Durability does not change: the connection runs with synchronous=FULL, so a
 // checkpoint fsyncs the WAL before it copies and the database file before the
-// WAL is reused; a commit still returns only after its WAL fsync.
+// WAL is reused. (Whether a commit waits for its own WAL fsync is the
+// writer's setting: Store::setCommitSync, wal_syncer.hpp.)
 //
 // Thread-safety: committed() and stats() from any thread; checkpointNow() from
 // any thread (it takes the connection's mutex). The destructor stops the
